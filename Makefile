@@ -1,0 +1,46 @@
+# FustGo: every target bootstraps what it needs on a fresh machine (only python3 is assumed).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: help install run test lint format bench clean
+
+help: ## Show the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==0.13.9
+
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+install: $(VENV)/.synced ## Create .venv with FustGo and its dev tools (uv, locked versions)
+
+run: install ## Run the quick-start pipeline (CSV → processors → SQLite) and print its summary
+	$(BIN)/fustgo run examples/quickstart.yaml --fresh
+
+lint: install ## ruff (lint + format check) and the import layering contract
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports
+
+format: install ## Apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench
+
+test: lint ## Lint, then every test (unit, integration, e2e)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: install ## Benchmarks against their references (prints rows/s and ratios)
+	$(BIN)/python bench/csv_to_parquet.py
+
+clean: ## Remove the virtualenvs, caches and run state
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache .fustgo examples/out

@@ -1,0 +1,1 @@
+"""Pipeline files: models, the loader (YAML + positions + ${VAR:default}), validation, schema."""

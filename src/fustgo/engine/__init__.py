@@ -1,0 +1,1 @@
+"""The engine: batches, types, the runner, channels, limits, retry and checkpoints."""

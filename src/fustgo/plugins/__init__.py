@@ -1,0 +1,1 @@
+"""The plugin SDK (api, registry, spec) and every built-in input, processor and output."""

@@ -1,0 +1,234 @@
+"""The plugin contracts: Input, Processor and Output.
+
+Inputs and outputs do I/O and are `async`; a plugin that wraps a blocking driver calls it
+through `asyncio.to_thread`, so the runner sees one contract. Processors are plain functions
+of batches (CPU work); the runner calls them in a worker thread.
+
+Life cycle of one run:
+
+    input.open() → input.splits(parallelism) → for each split, concurrently on
+    `parallelism` channels: input.read(split, checkpoint) → processors → output.write()
+    … periodically output.flush() (the durability point) → input.ack(checkpoint)
+    … processors' finish() at the end of a bounded stream → output.flush() → close all.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
+
+import pyarrow as pa
+
+from fustgo.engine.batch import Batch, Checkpoint, Split
+from fustgo.plugins.spec import PluginConfig
+
+if TYPE_CHECKING:
+    from fustgo.plugins.registry import PluginInfo
+
+ConfigT = TypeVar("ConfigT", bound=PluginConfig)
+
+
+@dataclass(frozen=True)
+class PluginContext:
+    """What a plugin instance knows about the run besides its own config."""
+
+    pipeline_name: str = "pipeline"
+    component_path: str = ""
+    """Where the plugin sits in the pipeline file (`input`, `pipeline.processors[1]`)."""
+    base_dir: Path = field(default_factory=Path.cwd)
+    """Directory of the pipeline file; relative paths in configs resolve against it."""
+    batch_size: int = 10_000
+    """Records per batch the runner asks for (`settings.batch_size`)."""
+    resume: bool = False
+    """True when this run continues an interrupted one (outputs append, not truncate)."""
+
+    def resolve_path(self, path: str | Path) -> Path:
+        """A config path made absolute against the pipeline file's directory."""
+        candidate = Path(path).expanduser()
+        return candidate if candidate.is_absolute() else self.base_dir / candidate
+
+    @property
+    def logger(self) -> logging.Logger:
+        return logging.getLogger(f"fustgo.plugin.{self.component_path or 'unnamed'}")
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How much an input expects to read in total, when it knows."""
+
+    records_total: int | None = None
+    bytes_total: int | None = None
+
+
+@dataclass
+class ProcessorStats:
+    """Counters of one processor in one run."""
+
+    records_in: int = 0
+    records_out: int = 0
+    records_filtered: int = 0
+    records_failed: int = 0
+    batches_in: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class OutputStats:
+    """Counters of one output in one run."""
+
+    records_written: int = 0
+    bytes_written: int = 0
+    batches_written: int = 0
+    files_written: int = 0
+
+
+@dataclass(frozen=True)
+class RejectedRecords:
+    """Records a stage could not handle, with why; the runner sends them to the dead letter.
+
+    `error` is one message for all rows, or an Arrow string array with one message per row.
+    """
+
+    records: pa.RecordBatch
+    error: str | pa.Array
+    stage: str = ""
+
+
+class Plugin(Generic[ConfigT]):
+    """Common base: a typed config and a context. Subclasses set nothing else in __init__."""
+
+    info: ClassVar[PluginInfo]
+
+    def __init__(self, config: ConfigT, context: PluginContext | None = None) -> None:
+        self.config = config
+        self.context = context or PluginContext()
+        self._rejected: list[RejectedRecords] = []
+        self._rejected_lock = threading.Lock()
+
+    def reject(self, records: pa.RecordBatch, error: str | pa.Array) -> None:
+        """Hand records this plugin cannot handle to the runner's dead-letter output."""
+        if records.num_rows == 0:
+            return
+        item = RejectedRecords(records=records, error=error, stage=self.context.component_path)
+        with self._rejected_lock:
+            self._rejected.append(item)
+
+    def take_rejected(self) -> list[RejectedRecords]:
+        """The records rejected since the last call (the runner drains this)."""
+        with self._rejected_lock:
+            taken, self._rejected = self._rejected, []
+        return taken
+
+    async def check_connection(self) -> None:
+        """Level-5 validation: raise a `FustgoError` naming what is unreachable and why.
+
+        Called by `fustgo validate --check-connections`; must not change any data.
+        """
+        return
+
+
+class Input(Plugin[ConfigT]):
+    """A source of batches, read as independent splits."""
+
+    async def open(self) -> None:
+        """Connect and discover what is to be read. Called once before `splits`."""
+        return
+
+    async def splits(self, parallelism: int) -> list[Split]:
+        """Cut the source into independent parts, at least `parallelism` when it can.
+
+        The union of the splits must be the whole source and no two may overlap. The list
+        is saved with the checkpoints and reused verbatim when an interrupted run resumes.
+        """
+        return [Split(id="all")]
+
+    def read(self, split: Split, checkpoint: Checkpoint | None) -> AsyncIterator[Batch]:
+        """Yield the batches of one split, in order, starting after `checkpoint` if given.
+
+        Each batch carries the `Checkpoint` to resume after it. Bad records that cannot be
+        turned into a batch are reported with `self.reject(...)` rather than dropped.
+        """
+        raise NotImplementedError
+
+    async def ack(self, checkpoint: Checkpoint) -> None:
+        """Everything up to `checkpoint` is durably written: commit offsets, delete messages."""
+        return
+
+    def progress(self) -> Progress:
+        """Totals for the progress bar; valid after `splits`."""
+        return Progress()
+
+    def schema(self) -> pa.Schema | None:
+        """The schema the input will produce, when known before reading (validation aid)."""
+        return None
+
+    async def close(self) -> None:
+        """Release connections and files. Called once, also after errors."""
+        return
+
+
+class Processor(Plugin[ConfigT]):
+    """A function of batches: 0..n batches out for each batch in.
+
+    Processors are vectorized over the whole batch (Arrow compute or Polars expressions),
+    never a Python loop per record on the hot path.
+    """
+
+    thread_safe: ClassVar[bool] = True
+    """False for processors with state; the runner then serializes calls to `process`."""
+
+    def __init__(self, config: ConfigT, context: PluginContext | None = None) -> None:
+        super().__init__(config, context)
+        self._stats = ProcessorStats()
+
+    def process(self, batch: Batch) -> list[Batch]:
+        """Transform one batch; an empty list means every record was filtered out."""
+        raise NotImplementedError
+
+    def finish(self) -> list[Batch]:
+        """Emit held state at the end of a bounded stream (aggregates, windows)."""
+        return []
+
+    def stats(self) -> ProcessorStats:
+        return self._stats
+
+    def reject(self, records: pa.RecordBatch, error: str | pa.Array) -> None:
+        """Send records this processor cannot handle to the dead-letter output."""
+        self._stats.records_failed += records.num_rows
+        super().reject(records, error)
+
+
+class Output(Plugin[ConfigT]):
+    """A sink of batches.
+
+    `write` must be atomic per batch: it writes all of the batch or raises and writes
+    nothing, so the runner can retry or isolate bad records. A `DataError` from `write`
+    makes the runner split the batch to find the bad records and dead-letter only those.
+    """
+
+    def __init__(self, config: ConfigT, context: PluginContext | None = None) -> None:
+        super().__init__(config, context)
+        self._stats = OutputStats()
+
+    async def open(self, schema: pa.Schema) -> None:
+        """Prepare the target for records of `schema` (create tables, open files)."""
+        return
+
+    async def write(self, batch: Batch) -> None:
+        raise NotImplementedError
+
+    async def flush(self) -> None:
+        """Make everything written so far durable; checkpoints are saved only after this."""
+        return
+
+    def stats(self) -> OutputStats:
+        return self._stats
+
+    async def close(self) -> None:
+        """Finish files, commit and disconnect. Called once, also after errors."""
+        return
+

@@ -1,0 +1,1 @@
+"""Code shared by the input and output of one connector family (connections, type maps)."""

@@ -1,0 +1,277 @@
+"""The plugin registry: every input, processor and output, by kind and name.
+
+Built-in plugins register with the decorators below when `fustgo.plugins.builtin` is
+imported. Third-party packages add plugins through the entry-point group `fustgo.plugins`:
+each entry point names a module (imported, so its decorators run) or a callable that takes
+the registry. Registering and listing plugins imports no driver library.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Any, Literal, TypeVar
+
+from fustgo.engine.errors import ConfigError
+from fustgo.plugins.api import Input, Output, Plugin, Processor
+from fustgo.plugins.spec import PluginConfig
+
+PluginKind = Literal["input", "processor", "output"]
+PLUGIN_KINDS: tuple[PluginKind, ...] = ("input", "processor", "output")
+ENTRY_POINT_GROUP = "fustgo.plugins"
+
+KNOWN_CAPABILITIES = frozenset(
+    {
+        "split",  # the input cuts its source into parallel splits
+        "incremental",  # the input can read only what changed since a column value
+        "streaming",  # the input is unbounded (never ends by itself)
+        "acks",  # the input commits offsets / deletes messages on ack
+        "resume",  # the input resumes a split from a checkpoint
+        "upsert",  # the output can update rows by key (replays are harmless)
+        "stateful",  # the processor holds state across batches
+    }
+)
+
+log = logging.getLogger(__name__)
+PluginT = TypeVar("PluginT", bound=type[Plugin[Any]])
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """Everything known about a plugin without instantiating it."""
+
+    kind: PluginKind
+    name: str
+    cls: type[Plugin[Any]]
+    config: type[PluginConfig]
+    family: str
+    title: str
+    description: str
+    examples: tuple[dict[str, Any], ...] = ()
+    capabilities: frozenset[str] = frozenset()
+    source: str = "builtin"
+    """`builtin`, or the distribution name of the third-party package."""
+
+    def config_schema(self) -> dict[str, Any]:
+        """The JSON Schema of this plugin's config (with `type` as a const)."""
+        schema = self.config.model_json_schema()
+        schema["title"] = self.title
+        schema.setdefault("description", self.description)
+        properties = {"type": {"const": self.name, "description": "Selects this plugin."}}
+        properties.update(schema.get("properties", {}))
+        schema["properties"] = properties
+        schema["required"] = ["type", *schema.get("required", [])]
+        return schema
+
+
+@dataclass
+class Registry:
+    """Plugins by kind and name, with the enabled/disabled switches of the main config."""
+
+    _plugins: dict[PluginKind, dict[str, PluginInfo]] = field(
+        default_factory=lambda: {kind: {} for kind in PLUGIN_KINDS}
+    )
+    _disabled: dict[PluginKind, set[str]] = field(
+        default_factory=lambda: {kind: set() for kind in PLUGIN_KINDS}
+    )
+    _entry_points_loaded: bool = False
+
+    def add(self, info: PluginInfo) -> None:
+        existing = self._plugins[info.kind].get(info.name)
+        if existing is not None and existing.cls is not info.cls:
+            raise ConfigError(
+                f"Two {info.kind} plugins are named `{info.name}` ({existing.source} and "
+                f"{info.source}); rename one of them."
+            )
+        unknown = info.capabilities - KNOWN_CAPABILITIES
+        if unknown:
+            raise ConfigError(
+                f"Plugin `{info.name}` declares unknown capabilities {sorted(unknown)}; "
+                f"known: {sorted(KNOWN_CAPABILITIES)}."
+            )
+        self._plugins[info.kind][info.name] = info
+
+    def get(self, kind: PluginKind, name: str) -> PluginInfo:
+        """The plugin, or a `ConfigError` that suggests the closest name."""
+        info = self._plugins[kind].get(name)
+        if info is None:
+            hint = self.suggest(kind, name)
+            suffix = f" Did you mean `{hint}`?" if hint else ""
+            raise ConfigError(
+                f"Unknown {kind} plugin `{name}`.{suffix} `fustgo plugins list` shows them all."
+            )
+        if name in self._disabled[kind]:
+            raise ConfigError(
+                f"The {kind} plugin `{name}` is disabled by `plugins` in the main config; "
+                "enable it there to use it."
+            )
+        return info
+
+    def find(self, kind: PluginKind, name: str) -> PluginInfo | None:
+        return self._plugins[kind].get(name)
+
+    def is_enabled(self, kind: PluginKind, name: str) -> bool:
+        return name in self._plugins[kind] and name not in self._disabled[kind]
+
+    def suggest(self, kind: PluginKind, name: str) -> str | None:
+        """The registered name closest to a misspelled one, if any is close."""
+        matches = difflib.get_close_matches(name, list(self._plugins[kind]), n=1, cutoff=0.6)
+        return matches[0] if matches else None
+
+    def names(self, kind: PluginKind) -> list[str]:
+        return sorted(self._plugins[kind])
+
+    def all(self, kind: PluginKind | None = None) -> list[PluginInfo]:
+        kinds = (kind,) if kind else PLUGIN_KINDS
+        return [self._plugins[k][n] for k in kinds for n in sorted(self._plugins[k])]
+
+    def apply_switches(
+        self,
+        enabled: dict[PluginKind, Iterable[str]] | None = None,
+        disabled: dict[PluginKind, Iterable[str]] | None = None,
+    ) -> None:
+        """Apply `plugins.enabled` / `plugins.disabled` of the main config (design doc §5.3).
+
+        A kind listed under `enabled` keeps only the named plugins; names under `disabled`
+        are switched off. Unknown names are errors, so a typo cannot silently disable nothing.
+        """
+        self._disabled = {kind: set() for kind in PLUGIN_KINDS}
+        for kind, names in (enabled or {}).items():
+            wanted = set(names)
+            self._check_known(kind, wanted, "plugins.enabled")
+            self._disabled[kind] |= set(self._plugins[kind]) - wanted
+        for kind, names in (disabled or {}).items():
+            unwanted = set(names)
+            self._check_known(kind, unwanted, "plugins.disabled")
+            self._disabled[kind] |= unwanted
+
+    def _check_known(self, kind: PluginKind, names: set[str], where: str) -> None:
+        for name in sorted(names - set(self._plugins[kind])):
+            hint = self.suggest(kind, name)
+            suffix = f" Did you mean `{hint}`?" if hint else ""
+            raise ConfigError(f"`{where}.{kind}` names an unknown plugin `{name}`.{suffix}")
+
+    def load_entry_points(self) -> None:
+        """Import third-party plugins from the `fustgo.plugins` entry-point group, once."""
+        if self._entry_points_loaded:
+            return
+        self._entry_points_loaded = True
+        for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+            try:
+                loaded = entry_point.load()
+            except Exception as exc:  # a broken third-party plugin must not break the CLI
+                log.warning(
+                    "Plugin entry point %s could not be loaded and is skipped: %s",
+                    entry_point.name,
+                    exc,
+                )
+                continue
+            if callable(loaded) and not isinstance(loaded, type):
+                loaded(self)
+
+
+REGISTRY = Registry()
+"""The process-wide registry the decorators fill."""
+
+
+def _register(
+    kind: PluginKind,
+    base: type[Plugin[Any]],
+    name: str,
+    *,
+    config: type[PluginConfig],
+    family: str,
+    title: str | None,
+    description: str | None,
+    examples: Iterable[dict[str, Any]],
+    capabilities: Iterable[str],
+    registry: Registry | None,
+) -> Callable[[PluginT], PluginT]:
+    def decorate(cls: PluginT) -> PluginT:
+        if not issubclass(cls, base):
+            raise TypeError(f"{cls.__name__} must subclass {base.__name__} to be a {kind}.")
+        doc = (description or config.__doc__ or cls.__doc__ or "").strip()
+        module = cls.__module__
+        source = "builtin" if module.startswith("fustgo.") else module.split(".")[0]
+        info = PluginInfo(
+            kind=kind,
+            name=name,
+            cls=cls,
+            config=config,
+            family=family,
+            title=title or name.replace("_", " ").title(),
+            description=doc,
+            examples=tuple(examples),
+            capabilities=frozenset(capabilities),
+            source=source,
+        )
+        cls.info = info
+        (registry or REGISTRY).add(info)
+        return cls
+
+    return decorate
+
+
+def register_input(
+    name: str,
+    *,
+    config: type[PluginConfig],
+    family: str,
+    title: str | None = None,
+    description: str | None = None,
+    examples: Iterable[dict[str, Any]] = (),
+    capabilities: Iterable[str] = (),
+    registry: Registry | None = None,
+) -> Callable[[PluginT], PluginT]:
+    """Register an `Input` subclass under `name` (the YAML `type:`)."""
+    return _register(
+        "input", Input, name, config=config, family=family, title=title,
+        description=description, examples=examples, capabilities=capabilities, registry=registry,
+    )  # fmt: skip
+
+
+def register_processor(
+    name: str,
+    *,
+    config: type[PluginConfig],
+    family: str = "transform",
+    title: str | None = None,
+    description: str | None = None,
+    examples: Iterable[dict[str, Any]] = (),
+    capabilities: Iterable[str] = (),
+    registry: Registry | None = None,
+) -> Callable[[PluginT], PluginT]:
+    """Register a `Processor` subclass under `name` (the YAML `type:`)."""
+    return _register(
+        "processor", Processor, name, config=config, family=family, title=title,
+        description=description, examples=examples, capabilities=capabilities, registry=registry,
+    )  # fmt: skip
+
+
+def register_output(
+    name: str,
+    *,
+    config: type[PluginConfig],
+    family: str,
+    title: str | None = None,
+    description: str | None = None,
+    examples: Iterable[dict[str, Any]] = (),
+    capabilities: Iterable[str] = (),
+    registry: Registry | None = None,
+) -> Callable[[PluginT], PluginT]:
+    """Register an `Output` subclass under `name` (the YAML `type:`)."""
+    return _register(
+        "output", Output, name, config=config, family=family, title=title,
+        description=description, examples=examples, capabilities=capabilities, registry=registry,
+    )  # fmt: skip
+
+
+def default_registry() -> Registry:
+    """The registry with every built-in plugin and the installed third-party ones."""
+    import fustgo.plugins.builtin  # noqa: F401  (importing registers the built-ins)
+
+    REGISTRY.load_entry_points()
+    return REGISTRY

@@ -1,0 +1,49 @@
+"""The base of every plugin config model, and the hints that drive the console's forms.
+
+A plugin's config model is the single source of truth: it validates pipeline files, it is
+exported as JSON Schema (`fustgo plugins show NAME`), it drives the console's forms and it
+generates the plugin reference. Field docstrings become the schema's descriptions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class PluginConfig(BaseModel):
+    """Base of every plugin's config: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        use_attribute_docstrings=True,
+        populate_by_name=True,
+    )
+
+
+def ui(
+    *,
+    advanced: bool = False,
+    group: str | None = None,
+    unit: str | None = None,
+    widget: str | None = None,
+    placeholder: str | None = None,
+) -> dict[str, Any]:
+    """JSON Schema extras (`x-advanced`, `x-group`, `x-unit`, `x-widget`) for console forms.
+
+    Use as `Field(..., json_schema_extra=ui(advanced=True, unit="rows"))`.
+    """
+    extra: dict[str, Any] = {}
+    if advanced:
+        extra["x-advanced"] = True
+    if group:
+        extra["x-group"] = group
+    if unit:
+        extra["x-unit"] = unit
+    if widget:
+        extra["x-widget"] = widget
+    if placeholder:
+        extra["x-placeholder"] = placeholder
+    return extra
