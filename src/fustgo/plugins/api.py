@@ -198,8 +198,14 @@ class Processor(Plugin[ConfigT]):
 
     def reject(self, records: pa.RecordBatch, error: str | pa.Array) -> None:
         """Send records this processor cannot handle to the dead-letter output."""
-        self._stats.records_failed += records.num_rows
+        with self._rejected_lock:
+            self._stats.records_failed += records.num_rows
         super().reject(records, error)
+
+    def count_filtered(self, records: int) -> None:
+        """Count records this processor dropped on purpose (thread-safe)."""
+        with self._rejected_lock:
+            self._stats.records_filtered += records
 
 
 class Output(Plugin[ConfigT]):
@@ -209,6 +215,11 @@ class Output(Plugin[ConfigT]):
     nothing, so the runner can retry or isolate bad records. A `DataError` from `write`
     makes the runner split the batch to find the bad records and dead-letter only those.
     """
+
+    durable_flush: ClassVar[bool] = True
+    """False when `flush` cannot make written data durable (a Parquet file is readable only
+    once closed); the runner then saves no mid-run checkpoints, and an interrupted run
+    starts over instead of resuming."""
 
     def __init__(self, config: ConfigT, context: PluginContext | None = None) -> None:
         super().__init__(config, context)

@@ -7,9 +7,10 @@ generates the plugin reference. Field docstrings become the schema's description
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 
 class PluginConfig(BaseModel):
@@ -47,3 +48,21 @@ def ui(
     if placeholder:
         extra["x-placeholder"] = placeholder
     return extra
+
+
+def _check_sql_expression(value: str) -> str:
+    from fustgo.engine.expressions import ExpressionError, compile_expression
+
+    try:
+        compile_expression(value)
+    except ExpressionError as exc:
+        raise PydanticCustomError("sql_syntax", "{reason}", {"reason": str(exc)}) from exc
+    return value
+
+
+SqlExpression = Annotated[
+    str,
+    AfterValidator(_check_sql_expression),
+    WithJsonSchema({"type": "string", "x-widget": "sql-expression"}),
+]
+"""A SQL expression, parsed when the config is validated (error type `sql_syntax`)."""

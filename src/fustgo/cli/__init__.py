@@ -1,0 +1,1 @@
+"""The `fustgo` command line: run, validate, plugins, schema, version."""

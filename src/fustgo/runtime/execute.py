@@ -1,0 +1,165 @@
+"""Turn a `PipelineSpec` into plugin instances and run it with checkpoints and signals."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import os
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+
+from fustgo.config.models import ComponentSpec, PipelineSpec
+from fustgo.engine.checkpoint import CheckpointStore, RunState, SqliteCheckpointStore
+from fustgo.engine.runner import PipelineParts, RunObserver, Runner
+from fustgo.engine.stats import RunSummary
+from fustgo.plugins.api import Input, Output, PluginContext, Processor
+from fustgo.plugins.registry import Registry, default_registry
+
+log = logging.getLogger(__name__)
+
+DEAD_LETTER_DIR = Path(".fustgo/dead-letter")
+
+
+@dataclass
+class RunOutcome:
+    """A finished run: its summary and, if a signal stopped it, which one."""
+
+    summary: RunSummary
+    signal_received: signal.Signals | None = None
+
+
+def run_fingerprint(spec: PipelineSpec) -> str:
+    """What must not change for a resume to be safe: everything but `settings`.
+
+    Parallelism or speed limits may change between an interrupted run and its resumption
+    (the split plan is saved); the source, processors and target may not.
+    """
+    document = {k: v for k, v in spec.document.items() if k != "settings"}
+    canonical = json.dumps(document, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def default_dead_letter(spec: PipelineSpec, registry: Registry) -> ComponentSpec:
+    """Without a `dead_letter:` section, failed records go to a JSON Lines file."""
+    info = registry.get("output", "json")
+    path = (Path.cwd() / DEAD_LETTER_DIR / f"{spec.name}.jsonl").resolve()
+    config = info.config.model_validate({"path": str(path)})
+    return ComponentSpec(kind="output", type="json", path="dead_letter", config=config, info=info)
+
+
+def build_parts(
+    spec: PipelineSpec, *, resume: bool, registry: Registry | None = None
+) -> PipelineParts:
+    """Instantiate every plugin of the pipeline (nothing connects yet)."""
+    registry = registry or default_registry()
+
+    def context(component: ComponentSpec, base_dir: Path | None = None) -> PluginContext:
+        return PluginContext(
+            pipeline_name=spec.name,
+            component_path=component.path,
+            base_dir=base_dir or spec.base_dir,
+            batch_size=spec.settings.batch_size,
+            resume=resume,
+        )
+
+    dead_letter = spec.dead_letter or default_dead_letter(spec, registry)
+    dead_letter_base = spec.base_dir if spec.dead_letter else Path.cwd()
+    source = spec.input.info.cls(spec.input.config, context(spec.input))
+    processors = [c.info.cls(c.config, context(c)) for c in spec.processors]
+    sink = spec.output.info.cls(spec.output.config, context(spec.output))
+    dead_sink = dead_letter.info.cls(dead_letter.config, context(dead_letter, dead_letter_base))
+    assert isinstance(source, Input) and isinstance(sink, Output)
+    assert isinstance(dead_sink, Output)
+    assert all(isinstance(p, Processor) for p in processors)
+    return PipelineParts(
+        name=spec.name,
+        settings=spec.settings,
+        input=source,
+        processors=processors,  # type: ignore[arg-type]
+        output=sink,
+        dead_letter=dead_sink,
+        fingerprint=run_fingerprint(spec),
+        dead_letter_description=_describe(dead_letter, dead_letter_base),
+    )
+
+
+def open_checkpoint_store(spec: PipelineSpec) -> SqliteCheckpointStore | None:
+    if not spec.settings.checkpoint.enabled:
+        return None
+    return SqliteCheckpointStore(Path(spec.settings.checkpoint.path).expanduser())
+
+
+def find_resume_state(
+    spec: PipelineSpec, store: CheckpointStore | None, *, fresh: bool
+) -> RunState | None:
+    """The interrupted run to continue, if there is one and it is safe to continue."""
+    if store is None:
+        return None
+    state = store.load(spec.name)
+    if state is None:
+        return None
+    if fresh:
+        log.info("Ignoring the checkpoint of an interrupted run of `%s` (--fresh).", spec.name)
+        return None
+    if state.fingerprint != run_fingerprint(spec):
+        log.warning(
+            "The pipeline `%s` changed since its interrupted run; starting over instead of "
+            "resuming.",
+            spec.name,
+        )
+        return None
+    return state
+
+
+async def run_pipeline(
+    spec: PipelineSpec,
+    *,
+    fresh: bool = False,
+    observer: RunObserver | None = None,
+    handle_signals: bool = True,
+    registry: Registry | None = None,
+) -> RunOutcome:
+    """Run a validated pipeline once, resuming an interrupted run of it unless `fresh`."""
+    store = open_checkpoint_store(spec)
+    try:
+        state = find_resume_state(spec, store, fresh=fresh)
+        parts = build_parts(spec, resume=state is not None, registry=registry)
+        runner = Runner(parts, store=store, resume_state=state, observer=observer)
+        received: list[signal.Signals] = []
+        loop = asyncio.get_running_loop()
+
+        def on_signal(signum: signal.Signals) -> None:
+            if received:  # a second signal: the user does not want to wait for the drain
+                log.error("Second %s: exiting at once without saving.", signum.name)
+                os._exit(128 + int(signum))
+            received.append(signum)
+            runner.request_stop(f"received {signum.name}")
+
+        installed: list[signal.Signals] = []
+        if handle_signals:
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, on_signal, signum)
+                installed.append(signum)
+        try:
+            summary = await runner.run()
+        finally:
+            for signum in installed:
+                loop.remove_signal_handler(signum)
+        return RunOutcome(summary, received[0] if received else None)
+    finally:
+        if store is not None:
+            store.close()
+
+
+def _describe(component: ComponentSpec, base_dir: Path) -> str:
+    path = getattr(component.config, "path", None)
+    if isinstance(path, str):
+        resolved = Path(path) if Path(path).is_absolute() else base_dir / path
+        try:
+            return str(resolved.relative_to(Path.cwd()))
+        except ValueError:
+            return str(resolved)
+    return f"the `{component.type}` dead-letter output"
