@@ -82,7 +82,7 @@ class SqliteCheckpointStore:
                 );
                 """
             )
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:
             raise TerminalError(
                 f"Cannot open the checkpoint store `{self.path}`: {exc}. "
                 "Check `settings.checkpoint.path` and that its folder is writable."
