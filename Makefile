@@ -40,7 +40,7 @@ test: lint ## Lint, then every test (unit, integration, e2e)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: install ## Benchmarks against their references (prints rows/s and ratios)
-	$(BIN)/python bench/csv_to_parquet.py
+	$(BIN)/python -m bench.csv_to_parquet
 
 clean: ## Remove the virtualenvs, caches and run state
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache .fustgo examples/out

@@ -1,0 +1,5 @@
+"""`python -m fustgo.cli`: the same as the `fustgo` command."""
+
+from fustgo.cli.main import main
+
+main()

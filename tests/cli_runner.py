@@ -1,0 +1,52 @@
+"""Running `fustgo` as a user does: a real subprocess, its exit code, output and summary."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+    summary: dict[str, Any] | None
+
+
+def fustgo_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "fustgo.cli", *args]
+
+
+def run_fustgo(
+    *args: str,
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    timeout: float = 300,
+    summary_path: Path | None = None,
+) -> CliResult:
+    """Run `fustgo ARGS` in `cwd`; with `summary_path`, also ask for the JSON summary."""
+    command = fustgo_command(*args)
+    if summary_path is not None:
+        command += ["--summary-json", str(summary_path)]
+    completed = subprocess.run(
+        command,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    summary = None
+    if summary_path is not None and summary_path.exists():
+        summary = json.loads(summary_path.read_text())
+        summary_path.unlink()
+    return CliResult(completed.returncode, completed.stdout, completed.stderr, summary)
