@@ -82,7 +82,7 @@ def run(
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(EXIT_FAILED) from exc
     summary = outcome.summary
-    _report(summary, summary_json)
+    _report(summary, summary_json, json_logs=log_format == "json")
     if summary.status == "interrupted":
         signum = outcome.signal_received
         raise typer.Exit(128 + int(signum) if signum else EXIT_FAILED)
@@ -93,15 +93,16 @@ def run(
     )
 
 
-def _report(summary: RunSummary, summary_json: Path | None) -> None:
+def _report(summary: RunSummary, summary_json: Path | None, *, json_logs: bool) -> None:
+    """The text summary on stdout; the JSON event in JSON logs and in `--summary-json`."""
     event = summary.to_json()
-    log.log(
-        logging.INFO if summary.status == "succeeded" else logging.ERROR,
-        "Run %s: %s records read, %s written, %s failed.",
-        summary.status.replace("_", " "), f"{summary.records_read:,}",
-        f"{summary.records_written:,}", f"{summary.records_failed:,}",
-        extra={"fields": event},
-    )  # fmt: skip
+    if json_logs:
+        log.log(
+            logging.INFO if summary.status == "succeeded" else logging.ERROR,
+            "Run %s.",
+            summary.status.replace("_", " "),
+            extra={"fields": event},
+        )
     sys.stdout.write(summary.render_text() + "\n")
     sys.stdout.flush()
     if summary_json is not None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from fustgo.config.positions import SourceMap
 from fustgo.engine.settings import RunSettings
 from fustgo.plugins.registry import PluginInfo, PluginKind
 from fustgo.plugins.spec import PluginConfig
@@ -86,6 +87,8 @@ class ValidationReport:
 
     diagnostics: list[Diagnostic] = field(default_factory=list)
     pipeline: PipelineSpec | None = None
+    source: SourceMap | None = None
+    """Positions and file texts, to quote offending lines and locate later findings."""
 
     @property
     def ok(self) -> bool:
