@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from bench.datasets import orders_csv
 from tests.cli_runner import fustgo_command, run_fustgo
 
@@ -54,7 +53,7 @@ def checkpoint_saved(state: Path) -> bool:
 def test_sigterm_then_rerun_lands_every_row_once(tmp_path: Path) -> None:
     # Two files → two splits, so the checkpoint covers a split mid-way and one possibly done.
     half = ROWS // 2
-    first = orders_csv(tmp_path / "a.csv", half, seed=1)
+    orders_csv(tmp_path / "a.csv", half, seed=1)
     second = orders_csv(tmp_path / "b.csv", half, seed=2)
     # The second file's ids must not collide with the first's.
     import pyarrow.compute as pc
@@ -91,7 +90,9 @@ def test_sigterm_then_rerun_lands_every_row_once(tmp_path: Path) -> None:
     assert 0 < interrupted["records_written"] < ROWS, "the run must be stopped midway"
     assert "Status              : interrupted" in stdout
 
-    again = run_fustgo("run", str(pipeline), "--quiet", cwd=tmp_path, summary_path=tmp_path / "2.json")
+    again = run_fustgo(
+        "run", str(pipeline), "--quiet", cwd=tmp_path, summary_path=tmp_path / "2.json"
+    )
     assert again.exit_code == 0, again.stdout + again.stderr
     resumed = again.summary
     assert resumed is not None and resumed["resumed"] is True

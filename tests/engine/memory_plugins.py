@@ -59,9 +59,7 @@ class NumbersInput(Input[NoConfig]):
             if self.delay_seconds:
                 await asyncio.sleep(self.delay_seconds)
             ids = list(range(begin, end))
-            text = [
-                "bad" if self.bad_every and i % self.bad_every == 0 else str(i) for i in ids
-            ]
+            text = ["bad" if self.bad_every and i % self.bad_every == 0 else str(i) for i in ids]
             data = pa.record_batch({"id": ids, "text": text})
             yield Batch(
                 data=data,

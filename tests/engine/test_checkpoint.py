@@ -47,5 +47,5 @@ def test_round_trip(kind: str, tmp_path: Path) -> None:
 def test_unwritable_location_is_a_clear_error(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    with pytest.raises(TerminalError, match="settings.checkpoint.path"):
+    with pytest.raises(TerminalError, match=r"settings\.checkpoint\.path"):
         SqliteCheckpointStore(blocker / "cp.db")

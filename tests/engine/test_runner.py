@@ -5,17 +5,17 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-
-from fustgo.engine.checkpoint import MemoryCheckpointStore
-from fustgo.engine.runner import PipelineParts, RunObserver, Runner
-from fustgo.engine.settings import RunSettings
-from fustgo.engine.stats import ProgressSnapshot
 from tests.engine.memory_plugins import (
     KeyedMemoryOutput,
     ListOutput,
     NumbersInput,
     ParseText,
 )
+
+from fustgo.engine.checkpoint import MemoryCheckpointStore
+from fustgo.engine.runner import PipelineParts, Runner, RunObserver
+from fustgo.engine.settings import RunSettings
+from fustgo.engine.stats import ProgressSnapshot
 
 pytestmark = pytest.mark.unit
 
@@ -72,9 +72,7 @@ def test_bad_records_go_to_dead_letter_and_count() -> None:
     sink = KeyedMemoryOutput()
     source = NumbersInput(total=1_000, splits=2, batch_rows=100, bad_every=100)
     summary = run(
-        make_parts(
-            source, sink, processors=[ParseText()], dead=dead, error_limit={"records": 50}
-        )
+        make_parts(source, sink, processors=[ParseText()], dead=dead, error_limit={"records": 50})
     )
     assert summary.status == "succeeded"
     assert summary.records_failed == 10

@@ -8,7 +8,6 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-
 from tests.cli_runner import REPO, run_fustgo
 
 pytestmark = pytest.mark.integration

@@ -65,7 +65,10 @@ def test_examples_validate_and_schema_exports(info: PluginInfo) -> None:
         body = {k: v for k, v in example.items() if k != "type"}
         info.config.model_validate(body)
     schema = info.config_schema()
-    assert schema["properties"]["type"] == {"const": info.name, "description": "Selects this plugin."}
+    assert schema["properties"]["type"] == {
+        "const": info.name,
+        "description": "Selects this plugin.",
+    }
 
 
 def test_registering_imports_no_driver() -> None:

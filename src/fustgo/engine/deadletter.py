@@ -64,7 +64,10 @@ def records_as_json(records: pa.RecordBatch) -> pa.Array:
         # Types Polars cannot encode (binary nested in structs, …): dead letters are rare,
         # so the per-row path is acceptable here.
         return pa.array(
-            [json.dumps(row, default=_json_default, ensure_ascii=False) for row in records.to_pylist()],
+            [
+                json.dumps(row, default=_json_default, ensure_ascii=False)
+                for row in records.to_pylist()
+            ],
             pa.string(),
         )
 

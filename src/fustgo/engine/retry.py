@@ -45,9 +45,7 @@ async def retry_async(
             return await operation()
         except RetryableError as exc:
             if attempt >= len(delays):
-                raise TerminalError(
-                    f"Gave up {what} after {attempt + 1} attempts: {exc}"
-                ) from exc
+                raise TerminalError(f"Gave up {what} after {attempt + 1} attempts: {exc}") from exc
             delay = delays[attempt]
             if exc.retry_after_seconds is not None:
                 delay = max(delay, exc.retry_after_seconds)

@@ -146,7 +146,9 @@ class Runner:
     def request_stop(self, reason: str = "stop requested") -> None:
         """Stop reading, then drain, flush and save the checkpoint (safe from signal handlers)."""
         if not self._stop_requested.is_set():
-            log.warning("Stopping the run (%s): draining, flushing and saving the checkpoint.", reason)
+            log.warning(
+                "Stopping the run (%s): draining, flushing and saving the checkpoint.", reason
+            )
             self._stop_reason = reason
             self._stop_requested.set()
 
@@ -308,7 +310,9 @@ class Runner:
         await self._channel.put(_WriteItem(None, done), 0, 0)
 
     async def _process_and_hand_on(self, batch: Batch) -> None:
-        outputs = await asyncio.to_thread(self._run_processors, batch, 0) if self._stages else [batch]
+        outputs = (
+            await asyncio.to_thread(self._run_processors, batch, 0) if self._stages else [batch]
+        )
         for stage in self._stages:
             await self._dead_letters_from(stage.processor)
         outputs = [b for b in outputs if b.num_rows > 0]
@@ -369,7 +373,9 @@ class Runner:
                 for out in outputs:
                     if out.num_rows:
                         await self._channel.put(
-                            _WriteItem(replace(out, checkpoint=None), None), out.num_rows, out.nbytes
+                            _WriteItem(replace(out, checkpoint=None), None),
+                            out.num_rows,
+                            out.nbytes,
                         )
             for later in self._stages[index:]:
                 await self._dead_letters_from(later.processor)
@@ -411,7 +417,9 @@ class Runner:
     async def _write_isolating(self, data: pa.RecordBatch, template: Batch) -> None:
         """Write; on a `DataError` split the batch in halves until the bad records are found."""
         try:
-            await self._retry(lambda: self.parts.output.write(template.with_data(data)), "writing to `output`")
+            await self._retry(
+                lambda: self.parts.output.write(template.with_data(data)), "writing to `output`"
+            )
         except DataError as exc:
             if data.num_rows <= 1:
                 await self._dead_letter(RejectedRecords(data, str(exc), stage="output"))

@@ -93,4 +93,3 @@ class RunSettings(SettingsModel):
     """Checkpoint storage and interval."""
     progress_interval: Duration = 5.0
     """How often progress is logged when the output is not a terminal."""
-

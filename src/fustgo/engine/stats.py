@@ -157,7 +157,8 @@ class RunSummary:
             f"Records written     : {self.records_written:,}",
             f"Records filtered    : {self.records_filtered:,}",
             f"Records failed      : {self.records_failed:,}",
-            f"Bytes read          : {self.bytes_read:,} ({self.bytes_read / 1e6:,.1f} MB in memory)",
+            f"Bytes read          : {self.bytes_read:,} "
+            f"({self.bytes_read / 1e6:,.1f} MB in memory)",
             f"Bytes written       : {self.bytes_written:,}",
             f"Speed               : {self.records_per_second:,.0f} records/s, "
             f"{self.megabytes_per_second:,.2f} MB/s",

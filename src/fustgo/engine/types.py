@@ -121,7 +121,9 @@ _SIMPLE_TO_ARROW: dict[str, pa.DataType] = {
 }
 
 
-def from_arrow(arrow_type: pa.DataType, field_metadata: dict[bytes, bytes] | None = None) -> LogicalType:
+def from_arrow(
+    arrow_type: pa.DataType, field_metadata: dict[bytes, bytes] | None = None
+) -> LogicalType:
     """The logical type of an Arrow type (the inverse of `LogicalType.to_arrow`)."""
     if field_metadata and field_metadata.get(b"fustgo.logical_type") == b"json":
         return LogicalType("json")
@@ -157,7 +159,9 @@ def from_arrow(arrow_type: pa.DataType, field_metadata: dict[bytes, bytes] | Non
     if pa.types.is_struct(t):
         return LogicalType(
             "struct",
-            fields=tuple((t.field(i).name, from_arrow(t.field(i).type)) for i in range(t.num_fields)),
+            fields=tuple(
+                (t.field(i).name, from_arrow(t.field(i).type)) for i in range(t.num_fields)
+            ),
         )
     if pa.types.is_null(t):
         return LogicalType("string")
@@ -212,7 +216,9 @@ def _parse(tokens: list[str], text: str) -> tuple[LogicalType, list[str]]:
             scale = int(rest[3]) if rest[2] == "," else 0
             close = rest.index(")")
         except (IndexError, ValueError) as exc:
-            raise ConfigError(f"Write decimals as `decimal(precision,scale)`, not `{text}`.") from exc
+            raise ConfigError(
+                f"Write decimals as `decimal(precision,scale)`, not `{text}`."
+            ) from exc
         if not 1 <= precision <= 76 or not 0 <= scale <= precision:
             raise ConfigError(f"`{text}`: precision must be 1..76 and scale 0..precision.")
         return LogicalType("decimal", precision=precision, scale=scale), rest[close + 1 :]

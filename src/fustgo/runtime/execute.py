@@ -13,7 +13,7 @@ from pathlib import Path
 
 from fustgo.config.models import ComponentSpec, PipelineSpec
 from fustgo.engine.checkpoint import CheckpointStore, RunState, SqliteCheckpointStore
-from fustgo.engine.runner import PipelineParts, RunObserver, Runner
+from fustgo.engine.runner import PipelineParts, Runner, RunObserver
 from fustgo.engine.stats import RunSummary
 from fustgo.plugins.api import Input, Output, PluginContext, Processor
 from fustgo.plugins.registry import Registry, default_registry
