@@ -44,6 +44,9 @@ from fustgo.plugins.api import Input, Output, Plugin, Processor, RejectedRecords
 
 log = logging.getLogger(__name__)
 
+PREFETCH_BATCHES = 2
+"""Batches a channel reads ahead of its processing (memory: this many batches per channel)."""
+
 
 @dataclass
 class PipelineParts:
@@ -281,23 +284,52 @@ class Runner:
             await self._read_split(split, resume_points.get(split.id))
 
     async def _read_split(self, split: Split, checkpoint: Checkpoint | None) -> None:
+        """Read one split while processing the batch before: parsing and processing overlap.
+
+        A reader task runs up to `PREFETCH_BATCHES` ahead of the processing, so on two
+        cores a CSV block is parsed while the previous one goes through the processors.
+        """
         position = {"checkpoint": checkpoint}
+        ready: asyncio.Queue[Batch | None] = asyncio.Queue(maxsize=PREFETCH_BATCHES)
 
         async def read_from_last_checkpoint() -> None:
-            # A transient error restarts reading right after the last batch handed on.
+            # A transient error restarts reading right after the last batch read.
             async for batch in self.parts.input.read(split, position["checkpoint"]):
                 await self._limiter.consume(batch.num_rows, batch.nbytes)
                 self.stats.records_read += batch.num_rows
                 self.stats.bytes_read += batch.nbytes
                 await self._dead_letters_from(self.parts.input)
-                await self._process_and_hand_on(batch)
+                await ready.put(batch)
                 if batch.checkpoint is not None:
                     position["checkpoint"] = batch.checkpoint
                 if self.stopping:
                     return
             await self._dead_letters_from(self.parts.input)
 
-        await self._retry(read_from_last_checkpoint, f"reading split `{split.id}`")
+        async def read_all() -> None:
+            await self._retry(read_from_last_checkpoint, f"reading split `{split.id}`")
+            await ready.put(None)
+
+        reader = asyncio.create_task(read_all(), name=f"read {split.id}")
+        try:
+            while True:
+                next_batch = asyncio.ensure_future(ready.get())
+                await asyncio.wait({next_batch, reader}, return_when=asyncio.FIRST_COMPLETED)
+                if not next_batch.done():
+                    next_batch.cancel()
+                    if reader.exception() is not None:
+                        raise reader.exception()  # type: ignore[misc]
+                    continue  # the reader ended normally: its end marker is in the queue
+                batch = next_batch.result()
+                if batch is None:
+                    break
+                await self._process_and_hand_on(batch)
+            await reader
+        finally:
+            if not reader.done():
+                reader.cancel()
+                with contextlib.suppress(BaseException):
+                    await reader
         if self.stopping:
             return
         last = position["checkpoint"]
