@@ -1,7 +1,8 @@
 """Logging set-up: events as one line each, as text for people or JSON for machines.
 
 Log records may carry structured fields with `extra={"fields": {...}}`; the JSON format
-puts them at the top level of the line, the text format appends them as key=value.
+puts them at the top level of the line. The text format shows only the message, which
+must say in words what matters to a person.
 """
 
 from __future__ import annotations
@@ -34,14 +35,11 @@ class JsonFormatter(logging.Formatter):
 
 
 class TextFormatter(logging.Formatter):
-    """`HH:MM:SS level message key=value …` for terminals."""
+    """`HH:MM:SS level message` for terminals."""
 
     def format(self, record: logging.LogRecord) -> str:
         stamp = datetime.fromtimestamp(record.created).strftime("%H:%M:%S")
         line = f"{stamp} {record.levelname.lower():<7} {record.getMessage()}"
-        fields = getattr(record, "fields", None)
-        if isinstance(fields, dict) and fields:
-            line += " " + " ".join(f"{k}={v}" for k, v in fields.items())
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
         return line
