@@ -242,4 +242,3 @@ class Output(Plugin[ConfigT]):
     async def close(self) -> None:
         """Finish files, commit and disconnect. Called once, also after errors."""
         return
-

@@ -1,0 +1,300 @@
+"""SQLite input: a table or a query as Arrow batches, split by key ranges (DataX style).
+
+Pages are read with ADBC, one query per page (`LIMIT fetch.size + 1`: the extra row says
+whether another page follows) on the split's own read-only connection, positioned by a
+keyset so that a checkpoint is the last key read and a resumed split continues right
+after it (`plan`). Each column becomes the logical type its declared type maps to in the
+SQLite type table (`fustgo.plugins.clients.sqlite`), so the schema never depends on the
+data; a value that does not fit (text in an INTEGER column, a malformed date) sends its
+row to the dead letter with a message naming the column and the value (`pages`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Self
+
+import pyarrow as pa
+from pydantic import Field, model_validator
+
+from fustgo.engine.batch import Batch, BatchMetadata, Checkpoint, JSONValue, Split
+from fustgo.engine.errors import TerminalError
+from fustgo.plugins.api import Input, PluginContext, Progress
+from fustgo.plugins.clients.sqlite import (
+    Parsed,
+    SqliteConnection,
+    connect,
+    cursor,
+    driver_message,
+    query_rows,
+    translate_error,
+)
+from fustgo.plugins.inputs.sqlite.pages import Page, assemble, convert_fast, convert_robust
+from fustgo.plugins.inputs.sqlite.plan import ALL_ROWS, ReadPlan, sql_plan, table_plan
+from fustgo.plugins.registry import register_input
+from fustgo.plugins.spec import PluginConfig, ui
+
+if TYPE_CHECKING:
+    from adbc_driver_manager.dbapi import Connection
+
+
+class SqliteQuery(PluginConfig):
+    """What to read: a table (filtered, split by a key) or one SQL query."""
+
+    table: str | None = Field(default=None, json_schema_extra=ui(placeholder="orders"))
+    """Table or view to read."""
+    columns: list[str] | None = None
+    """Columns to read, in this order; every column when omitted."""
+    where: str | None = Field(default=None, json_schema_extra=ui(widget="sql"))
+    """SQLite condition the rows must meet, e.g. `created_at >= '2024-01-01'`."""
+    split_key: str | None = None
+    """Integer column (or `rowid`) whose range is cut into `settings.parallelism` splits.
+
+    Rows whose key is NULL (or not a number) form one more split, so none is lost. Index
+    the column (or use the INTEGER PRIMARY KEY) so that a split reads only its range.
+    """
+    sql: str | None = Field(default=None, json_schema_extra=ui(widget="sql"))
+    """A full SELECT to read instead of `table`; read as one split, paged with OFFSET
+    (give it an ORDER BY so that a resumed run sees the rows in the same order)."""
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Self:
+        if (self.table is None) == (self.sql is None):
+            raise ValueError("set either `table` or `sql` (not both)")
+        if self.sql is not None:
+            extra = [name for name in ("columns", "where", "split_key") if getattr(self, name)]
+            if extra:
+                raise ValueError(
+                    f"`{'`, `'.join(extra)}` cannot be used with `sql`; write them in the query"
+                )
+        if self.columns is not None and not self.columns:
+            raise ValueError("`columns` is empty; omit it to read every column")
+        return self
+
+
+class SqliteFetch(PluginConfig):
+    """How many rows each query returns."""
+
+    size: int | None = Field(default=None, ge=1, json_schema_extra=ui(unit="rows"))
+    """Rows per page and batch; `settings.batch_size` when omitted."""
+
+
+class SqliteInputConfig(PluginConfig):
+    """Reads a SQLite table or query, split into parallel key ranges, resumable by key."""
+
+    connection: SqliteConnection
+    """The database file."""
+    query: SqliteQuery
+    """Table, columns, condition and split key, or a full SQL query."""
+    fetch: SqliteFetch = Field(default_factory=SqliteFetch)
+    """Page size."""
+
+
+@register_input(
+    "sqlite",
+    config=SqliteInputConfig,
+    family="rdb",
+    title="SQLite",
+    capabilities={"split", "resume"},
+    examples=[
+        {
+            "type": "sqlite",
+            "connection": {"database": "data/shop.db"},
+            "query": {
+                "table": "orders",
+                "columns": ["id", "user_id", "amount", "status", "created_at"],
+                "where": "created_at >= '2024-01-01'",
+                "split_key": "id",
+            },
+            "fetch": {"size": 10000},
+        },
+        {
+            "type": "sqlite",
+            "connection": {"database": "data/shop.db"},
+            "query": {"sql": "SELECT o.id, u.email FROM orders o JOIN users u ON u.id = o.user_id"},
+        },
+    ],
+)
+class SqliteInput(Input[SqliteInputConfig]):
+    """Reads pages of a SQLite table or query with ADBC; see the module docstring."""
+
+    def __init__(self, config: SqliteInputConfig, context: PluginContext | None = None) -> None:
+        super().__init__(config, context)
+        self._connection: Connection | None = None
+        self._plan: ReadPlan | None = None
+        self._records_total: int | None = None
+
+    @property
+    def path(self) -> Path:
+        return self.context.resolve_path(self.config.connection.database)
+
+    @property
+    def page_size(self) -> int:
+        return self.config.fetch.size or self.context.batch_size
+
+    @property
+    def plan(self) -> ReadPlan:
+        if self._plan is None:
+            raise TerminalError("The sqlite input was used before `open()`.")
+        return self._plan
+
+    async def open(self) -> None:
+        await asyncio.to_thread(self._open)
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            connection, self._connection = self._connection, None
+            await asyncio.to_thread(connection.close)
+
+    async def check_connection(self) -> None:
+        try:
+            await self.open()
+        finally:
+            await self.close()
+
+    def schema(self) -> pa.Schema | None:
+        if self._plan is None:
+            return None
+        return pa.schema([c.logical.to_arrow_field(c.name) for c in self._plan.columns])
+
+    def progress(self) -> Progress:
+        return Progress(records_total=self._records_total)
+
+    def _connect(self) -> Connection:
+        if not self.path.is_file():
+            raise TerminalError(
+                f"SQLite file `{self.path}` does not exist; check `input.connection.database` "
+                "(relative paths start at the pipeline file's folder)."
+            )
+        return connect(
+            self.path, read_only=True, busy_timeout_seconds=self.config.connection.busy_timeout
+        )
+
+    def _open(self) -> None:
+        if self._connection is not None:  # opened again after a retry
+            self._connection.close()
+        self._connection = self._connect()
+        query = self.config.query
+        if query.sql is not None:
+            self._plan = sql_plan(self._connection, query.sql)
+        else:
+            assert query.table is not None
+            self._plan = table_plan(
+                self._connection,
+                query.table,
+                columns=query.columns,
+                where=query.where,
+                split_key=query.split_key,
+                where_is=f"`{self.path}`",
+                logger=self.context.logger,
+            )
+        sql, params = self.plan.page_sql(ALL_ROWS, {}, 1, frozenset())
+        try:  # a bad `where` fails now, before any split is read
+            query_rows(self._connection, f"EXPLAIN {sql}", tuple(params))
+        except Exception as exc:
+            raise TerminalError(
+                f"The query built from `input.query` does not run in SQLite: "
+                f"{driver_message(exc)}; check `where` and `columns`."
+            ) from exc
+
+    # -- splits -------------------------------------------------------------------------
+
+    async def splits(self, parallelism: int) -> list[Split]:
+        return await asyncio.to_thread(self._plan_splits, parallelism)
+
+    def _plan_splits(self, parallelism: int) -> list[Split]:
+        assert self._connection is not None
+        plan = self.plan
+        splits = [ALL_ROWS] if plan.key is None else plan.key_splits(self._connection, parallelism)
+        counted = []
+        for split in splits:
+            sql, params = plan.count_sql(split)
+            records = int(query_rows(self._connection, sql, tuple(params))[0][0])
+            counted.append(
+                Split(split.id, split.params, split.description, estimated_records=records)
+            )
+        self._records_total = sum(split.estimated_records or 0 for split in counted)
+        return counted
+
+    # -- reading ------------------------------------------------------------------------
+
+    async def read(self, split: Split, checkpoint: Checkpoint | None) -> AsyncIterator[Batch]:
+        if checkpoint is not None and checkpoint.split_done:
+            return
+        position: dict[str, JSONValue] = dict(checkpoint.position) if checkpoint else {}
+        records = checkpoint.records if checkpoint else 0
+        metadata = BatchMetadata(source=f"sqlite:{self.path.name}", split_id=split.id)
+        connection = await asyncio.to_thread(self._connect)
+        try:
+            while True:
+                page = await asyncio.to_thread(self._read_page, connection, split, position)
+                if page.rows == 0:
+                    return
+                records += page.rows
+                position = page.position
+                if page.rejected is not None and page.errors is not None:
+                    self.reject(page.rejected, page.errors)
+                done = not page.has_more
+                yield Batch(page.batch, metadata, Checkpoint(split.id, position, records, done))
+                if done:
+                    return
+        finally:
+            await asyncio.to_thread(connection.close)
+
+    def _read_page(
+        self, connection: Connection, split: Split, position: dict[str, JSONValue]
+    ) -> Page:
+        columns, size = self.plan.columns, self.page_size
+        try:
+            table = self._fetch(connection, split, position, frozenset())
+        except _UntypedPageError:
+            table = self._fetch(connection, split, position, frozenset(c.name for c in columns))
+        has_more = table.num_rows > size
+        table = table.slice(0, size)
+        if table.num_rows == 0:
+            empty = pa.RecordBatch.from_pylist([], schema=self.schema())
+            return Page(batch=empty, rows=0, position=position, has_more=False)
+        converted: dict[str, Parsed | None] = {}
+        raw: dict[str, pa.Array] = {}
+        for index, column in enumerate(columns):
+            raw[column.name] = table.column(f"fg_c{index}").combine_chunks()
+            if f"fg_t{index}" in table.column_names:  # the whole page was read as text
+                classes = table.column(f"fg_t{index}").combine_chunks()
+                converted[column.name] = convert_robust(classes, raw[column.name], column)
+            else:
+                converted[column.name] = convert_fast(raw[column.name], column)
+        dirty = frozenset(name for name, parsed in converted.items() if parsed is None)
+        if dirty:  # values that do not fit their column: read those columns again as text
+            again = self._fetch(connection, split, position, dirty).slice(0, size)
+            for index, column in enumerate(columns):
+                if column.name in dirty:
+                    raw[column.name] = again.column(f"fg_c{index}").combine_chunks()
+                    classes = again.column(f"fg_t{index}").combine_chunks()
+                    converted[column.name] = convert_robust(classes, raw[column.name], column)
+        parsed = {name: value for name, value in converted.items() if value is not None}
+        next_position = self.plan.next_position(table, split, position)
+        return assemble(columns, parsed, raw, next_position, has_more)
+
+    def _fetch(
+        self,
+        connection: Connection,
+        split: Split,
+        position: dict[str, JSONValue],
+        robust: frozenset[str],
+    ) -> pa.Table:
+        """One page plus one row, in one Arrow batch (so ADBC types it from all its rows)."""
+        sql, params = self.plan.page_sql(split, position, self.page_size + 1, robust)
+        try:
+            with cursor(connection, batch_rows=self.page_size + 1) as cur:
+                cur.execute(sql, params)
+                return cur.fetch_arrow_table()
+        except Exception as exc:
+            if "Type mismatch" in str(exc) and not robust:
+                raise _UntypedPageError from exc
+            raise translate_error(exc, f"Reading {self.plan.source} from `{self.path}`") from exc
+
+
+class _UntypedPageError(Exception):
+    """ADBC could not give one type to a column of a page (values of several classes)."""

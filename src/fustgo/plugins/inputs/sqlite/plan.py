@@ -1,0 +1,398 @@
+"""What the sqlite input reads and in which order: columns, splits, pages and positions.
+
+A `ReadPlan` is discovered once per run from the database (declared types, rowid, primary
+key, indexes) and then only writes SQL. Splits (DataX style): with a split key, numeric
+keys are cut into contiguous ranges, the first without lower bound and the last up to the
+maximum inclusive, and rows whose key is NULL or not a number form one more split. Pages
+are ordered by a keyset (the key, plus the rowid or primary key when keys repeat; the
+rowid alone when the key has no index) and a checkpoint's position is the last row's
+keyset, e.g. `{"last_key": 42}` or `{"last_key": 42, "last_rowid": 977}`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from logging import Logger
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from fustgo.engine.batch import JSONValue, Split
+from fustgo.engine.errors import TerminalError
+from fustgo.engine.types import LogicalType
+from fustgo.plugins.clients.sqlite import (
+    ColumnInfo,
+    driver_message,
+    logical_type,
+    missing_table_error,
+    query_rows,
+    quote,
+    table_columns,
+    table_names,
+)
+from fustgo.plugins.inputs.sqlite.pages import ReadColumn, read_column
+
+if TYPE_CHECKING:
+    from adbc_driver_manager.dbapi import Connection
+
+ROWID_NAMES = ("rowid", "_rowid_", "oid")
+ALL_ROWS = Split(id="all", params={"kind": "all"}, description="all rows")
+
+
+@dataclass(frozen=True)
+class OrderKey:
+    """A column the pages are ordered and positioned by."""
+
+    sql: str
+    name: str
+    """Its name in checkpoint positions (`last_key`, `last_rowid`, `last_pk.<column>`)."""
+    classes: tuple[str, ...]
+    """Storage classes its values may have; each is selected apart so values stay exact."""
+
+
+@dataclass(frozen=True)
+class ReadPlan:
+    """The columns, source and ordering of one input, as SQL."""
+
+    source: str
+    """`"table"` or `(SELECT …) AS fustgo_query`."""
+    where: str | None
+    columns: list[ReadColumn]
+    tiebreak: list[OrderKey]
+    """The rowid, or the primary key of a WITHOUT ROWID table; empty for `sql`."""
+    key: OrderKey | None = None
+    key_unique: bool = False
+    key_indexed: bool = False
+
+    def order(self, split: Split) -> list[OrderKey]:
+        """The keyset of a split's pages; empty means OFFSET paging."""
+        if split.params.get("kind") == "range" and self.key_indexed:
+            assert self.key is not None
+            return [self.key] if self.key_unique else [self.key, *self.tiebreak]
+        return list(self.tiebreak)
+
+    def conditions(
+        self, split: Split, position: dict[str, JSONValue] | None = None
+    ) -> tuple[list[str], list[Any]]:
+        """WHERE conditions (and parameters) for the rows of a split after `position`.
+
+        A split's lower bound gives way to the position: SQLite seeks an index with one
+        lower bound, and `key >= lo AND key > last` would make every page scan from `lo`.
+        """
+        conditions = [f"({self.where})"] if self.where else []
+        params: list[Any] = []
+        order = self.order(split)
+        kind = split.params.get("kind")
+        if kind == "range":
+            assert self.key is not None
+            key, keyed = self.key.sql, order[0] is self.key
+            if position and keyed:
+                conditions.append(f"{key} {'>' if len(order) == 1 else '>='} ?")
+                params.append(position["last_key"])
+            elif split.params["lo"] is not None:
+                conditions.append(f"{key} >= ?")
+                params.append(split.params["lo"])
+            conditions.append(f"{key} {'<=' if split.params['last'] else '<'} ?")
+            params.append(split.params["hi"])
+            if position and (not keyed or len(order) > 1):
+                conditions.append(_after(order, params, position))
+            return conditions, params
+        if kind == "null_key":
+            assert self.key is not None
+            # every number sorts before any text in SQLite, and NULL fails comparisons
+            conditions.append(f"({self.key.sql} IS NULL OR {self.key.sql} >= '')")
+        if position and order:
+            conditions.append(_after(order, params, position))
+        return conditions, params
+
+    def count_sql(self, split: Split) -> tuple[str, list[Any]]:
+        conditions, params = self.conditions(split)
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        return f"SELECT count(*) FROM {self.source}{where}", params
+
+    def page_sql(
+        self, split: Split, position: dict[str, JSONValue], limit: int, robust: frozenset[str]
+    ) -> tuple[str, list[Any]]:
+        """One page: columns as `fg_c<i>` (plus `fg_t<i>`, the storage class, for `robust`
+        columns) and the keyset as `fg_p<place>_<class>`."""
+        items: list[str] = []
+        for index, column in enumerate(self.columns):
+            if column.name in robust:
+                items.append(f'{column.classes_sql} AS "fg_t{index}"')
+                items.append(f'{column.robust_text} AS "fg_c{index}"')
+            else:
+                items.append(f'{column.select} AS "fg_c{index}"')
+        order = self.order(split)
+        for place, key in enumerate(order):
+            for storage in key.classes:
+                value = key.sql
+                if len(key.classes) > 1:  # one column per class keeps each value exact
+                    value = f"iif(typeof({key.sql}) = '{storage}', {key.sql}, NULL)"
+                items.append(f'{value} AS "fg_p{place}_{storage}"')
+        conditions, params = self.conditions(split, position)
+        sql = f"SELECT {', '.join(items)} FROM {self.source}"
+        if conditions:
+            sql += f" WHERE {' AND '.join(conditions)}"
+        if order:
+            sql += f" ORDER BY {', '.join(key.sql for key in order)} LIMIT ?"
+            params.append(limit)
+        else:
+            sql += " LIMIT ? OFFSET ?"
+            params.extend([limit, position.get("offset", 0)])
+        return sql, params
+
+    def next_position(
+        self, page: pa.Table, split: Split, position: dict[str, JSONValue]
+    ) -> dict[str, JSONValue]:
+        """The position after the last row of `page`."""
+        order = self.order(split)
+        if not order:
+            return {"offset": int(position.get("offset") or 0) + page.num_rows}
+        last = page.num_rows - 1
+        result: dict[str, JSONValue] = {}
+        for place, key in enumerate(order):
+            values = [page.column(f"fg_p{place}_{c}")[last].as_py() for c in key.classes]
+            value = next((v for v in values if v is not None), None)
+            if value is None:
+                raise TerminalError(
+                    f"A row of {self.source} has a BLOB in {key.sql}, which orders the pages; "
+                    "it cannot be read in key order."
+                )
+            result[key.name] = value
+        return result
+
+    def key_splits(self, connection: Connection, parallelism: int) -> list[Split]:
+        """Range splits of the numeric keys, and a split for NULL or non-numeric keys."""
+        assert self.key is not None
+        key, where = self.key.sql, f" AND ({self.where})" if self.where else ""
+        low, high = (
+            next(
+                iter(
+                    query_rows(
+                        connection,  # `< ''` keeps the numbers and lets an index serve
+                        f"SELECT {key} FROM {self.source} WHERE {key} < ''{where} "
+                        f"ORDER BY {key} {direction} LIMIT 1",
+                    )
+                ),
+                (None,),
+            )[0]
+            for direction in ("ASC", "DESC")
+        )
+        if low is None:  # no numeric key at all: one split in rowid order
+            return [ALL_ROWS]
+        splits = [
+            Split(id=f"range-{index}", params=params, description=_describe(key, params))
+            for index, params in enumerate(key_ranges(low, high, parallelism))
+        ]
+        null_split = Split(
+            id="null-key",
+            params={"kind": "null_key"},
+            description=f"rows whose {key} is NULL or not a number",
+        )
+        sql, params = self.count_sql(null_split)
+        return [*splits, null_split] if query_rows(connection, sql, tuple(params))[0][0] else splits
+
+
+def table_plan(
+    connection: Connection, table: str, *, columns: list[str] | None, where: str | None,
+    split_key: str | None, where_is: str, logger: Logger,
+) -> ReadPlan:  # fmt: skip
+    """The plan for a table: declared types, rowid or primary key, split key and index."""
+    infos = table_columns(connection, table)
+    if not infos:
+        raise missing_table_error(table, table_names(connection), where_is)
+    by_name = {info.name: info for info in infos}
+    if columns is not None:
+        missing = [name for name in columns if name not in by_name]
+        if missing:
+            raise TerminalError(
+                f"Columns {missing} of `input.query.columns` are not in table `{table}`; "
+                f"its columns are: {', '.join(by_name)}."
+            )
+        infos = [by_name[name] for name in columns]
+    source = quote(table)
+    plan = ReadPlan(
+        source=source,
+        where=where,
+        columns=_read_columns(connection, infos, source, where),
+        tiebreak=_tiebreak(connection, table, list(by_name.values())),
+    )
+    if split_key is None:
+        return plan
+    key, unique, indexed = _split_key(connection, table, split_key, by_name, plan.tiebreak)
+    if not indexed:
+        logger.info(
+            "Split key %s of table %s has no index; each split scans the whole table "
+            "(CREATE INDEX ON %s (%s) makes splits read only their range).",
+            split_key, table, source, quote(split_key),
+        )  # fmt: skip
+    return ReadPlan(source, where, plan.columns, plan.tiebreak, key, unique, indexed)
+
+
+def sql_plan(connection: Connection, sql: str) -> ReadPlan:
+    """The plan for a query: types declared by the columns it selects, or probed."""
+    body = sql.strip().rstrip(";")
+    try:  # a view reports the declared type of each column a query selects
+        query_rows(connection, f"CREATE TEMP VIEW fustgo_columns AS {body}")
+        infos = table_columns(connection, "fustgo_columns", schema="temp")
+        query_rows(connection, "DROP VIEW temp.fustgo_columns")
+    except Exception as exc:
+        raise TerminalError(
+            f"`input.query.sql` does not run in SQLite: {driver_message(exc)}."
+        ) from exc
+    names = {info.name for info in infos}  # a view renames a repeated `id` to `id:1`
+    duplicates = sorted({n.rsplit(":", 1)[0] for n in names if n.rsplit(":", 1)[0] in names - {n}})
+    if duplicates:
+        raise TerminalError(
+            f"`input.query.sql` returns several columns named {duplicates}; give them "
+            "distinct names with AS."
+        )
+    source = f"({body}) AS fustgo_query"
+    return ReadPlan(source, None, _read_columns(connection, infos, source, None), tiebreak=[])
+
+
+def key_ranges(low: float, high: float, parts: int) -> list[dict[str, JSONValue]]:
+    """Split params cutting numeric keys low..high into at most `parts` contiguous ranges.
+
+    Cuts are integers spread evenly over the key range. The first range has no lower
+    bound and the last one ends at the maximum, inclusive, so every number from `low` to
+    `high` (integer or real) is in exactly one range.
+    """
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return [{"kind": "range", "lo": None, "hi": high, "last": True}]
+    first, final = math.floor(low), math.floor(high)
+    span = final - first + 1
+    cuts = sorted({first + span * i // parts for i in range(1, parts)} - {first})
+    bounds: list[Any] = [None, *(_bindable(cut) for cut in cuts)]
+    return [
+        {
+            "kind": "range",
+            "lo": start,
+            "hi": high if index == len(bounds) - 1 else bounds[index + 1],
+            "last": index == len(bounds) - 1,
+        }
+        for index, start in enumerate(bounds)
+    ]
+
+
+def _bindable(cut: int) -> int | float:
+    """A cut SQLite can bind: an integer within 64 bits, else the nearest real."""
+    return cut if -(2**63) <= cut < 2**63 else float(cut)
+
+
+def _after(order: list[OrderKey], params: list[Any], position: dict[str, JSONValue]) -> str:
+    """`(a, b) > (?, ?)` for the rows after `position`; appends the values to `params`."""
+    params.extend(position[key.name] for key in order)
+    columns = ", ".join(key.sql for key in order)
+    marks = ", ".join("?" for _ in order)
+    return f"({columns}) > ({marks})" if len(order) > 1 else f"{columns} > ?"
+
+
+def _describe(key: str, params: dict[str, JSONValue]) -> str:
+    lower = "" if params["lo"] is None else f"{params['lo']} <= "
+    return f"{lower}{key} {'<=' if params['last'] else '<'} {params['hi']}"
+
+
+def _read_columns(
+    connection: Connection, infos: list[ColumnInfo], source: str, where: str | None
+) -> list[ReadColumn]:
+    declared = {info.name: logical_type(info.declared) for info in infos}
+    untyped = [name for name, logical in declared.items() if logical is None]
+    probed = _probe_types(connection, untyped, source, where) if untyped else {}
+    return [
+        read_column(info.name, info.declared, declared[info.name] or probed[info.name])
+        for info in infos
+    ]
+
+
+def _probe_types(
+    connection: Connection, names: list[str], source: str, where: str | None
+) -> dict[str, LogicalType]:
+    """Types of columns declared without one (expressions in `sql`), from all their values.
+
+    One scan decides a type that holds every value, so the schema is stable across
+    pages: any text → string, only blobs → binary, any real → float64, else int64.
+    """
+    items = [
+        f"max(typeof({quote(name)}) = '{storage}')"
+        for name in names
+        for storage in ("integer", "real", "text", "blob")
+    ]
+    condition = f" WHERE ({where})" if where else ""
+    row = query_rows(connection, f"SELECT {', '.join(items)} FROM {source}{condition}")[0]
+    types: dict[str, LogicalType] = {}
+    for index, name in enumerate(names):
+        has_int, has_real, has_text, has_blob = (bool(v) for v in row[index * 4 : index * 4 + 4])
+        if has_blob and not (has_int or has_real or has_text):
+            types[name] = LogicalType("binary")
+        elif has_text or has_blob or not (has_int or has_real):
+            types[name] = LogicalType("string")
+        else:
+            types[name] = LogicalType("float64" if has_real else "int64")
+    return types
+
+
+def _tiebreak(connection: Connection, table: str, infos: list[ColumnInfo]) -> list[OrderKey]:
+    """What orders rows with equal (or NULL) keys: the rowid, else the primary key."""
+    taken = {info.name.lower() for info in infos}
+    rowid = next((name for name in ROWID_NAMES if name not in taken), None)
+    if rowid is not None:
+        try:
+            query_rows(connection, f"SELECT {rowid} FROM {quote(table)} LIMIT 0")
+        except Exception:
+            pass
+        else:
+            return [OrderKey(rowid, "last_rowid", ("integer",))]
+    primary = sorted(
+        (i for i in infos if i.primary_key_position), key=lambda i: i.primary_key_position
+    )
+    return [
+        OrderKey(quote(i.name), f"last_pk.{i.name}", ("integer", "real", "text")) for i in primary
+    ]
+
+
+def _split_key(
+    connection: Connection, table: str, key: str, by_name: dict[str, ColumnInfo],
+    tiebreak: list[OrderKey],
+) -> tuple[OrderKey, bool, bool]:  # fmt: skip
+    """The split key, whether its values are unique and whether an index leads with it.
+
+    An indexed key orders the pages of its splits (with the rowid when it is not unique);
+    an unindexed one only bounds them and the rowid orders them, so each split is one pass
+    over the table instead of one sort per page.
+    """
+    has_rowid = bool(tiebreak) and tiebreak[0].name == "last_rowid"
+    if key.lower() in ROWID_NAMES and key not in by_name:
+        if not has_rowid:
+            raise TerminalError(
+                f"`input.query.split_key` is `{key}` but table `{table}` has no rowid "
+                "(WITHOUT ROWID); split by its integer primary key instead."
+            )
+        return OrderKey(key, "last_key", ("integer",)), True, True
+    info = by_name.get(key)
+    if info is None:
+        raise TerminalError(
+            f"`input.query.split_key` names `{key}`, which is not a column of `{table}`; "
+            f"its columns are: {', '.join(by_name)}."
+        )
+    logical = logical_type(info.declared)
+    if logical is not None and logical.kind != "int64":
+        raise TerminalError(
+            f"`input.query.split_key` `{key}` is declared `{info.declared}`; split by an "
+            "integer column or by `rowid`."
+        )
+    primary = [name for name, i in by_name.items() if i.primary_key_position]
+    if primary == [key] and info.declared.upper() == "INTEGER" and has_rowid:
+        return OrderKey(quote(key), "last_key", ("integer",)), True, True  # the rowid itself
+    unique, indexed = primary == [key], primary[:1] == [key]
+    for _, index_name, is_unique, _, partial in query_rows(
+        connection, f"PRAGMA index_list({quote(table)})"
+    ):
+        indexed_columns = [
+            row[2] for row in query_rows(connection, f"PRAGMA index_info({quote(index_name)})")
+        ]
+        if indexed_columns[:1] == [key]:
+            indexed = True
+            unique = unique or (bool(is_unique) and not partial and indexed_columns == [key])
+    return OrderKey(quote(key), "last_key", ("integer", "real")), unique, indexed
