@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import TextIO
+from typing import Annotated, TextIO
 
 import typer
 from rich.console import Console
@@ -21,6 +21,18 @@ from fustgo.config.loader import load_pipeline
 from fustgo.config.models import PipelineSpec, ValidationReport
 from fustgo.config.render import render_json, render_text
 from fustgo.plugins.registry import Registry
+
+MainConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", help="Main config file (default: $FUSTGO_CONFIG or ./fustgo.yaml)."),
+]
+"""The `--config` option every command that loads plugins takes."""
+
+OverridesOption = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override a value: `settings.parallelism=4` (repeatable)."),
+]
+"""The `--set path=value` option of commands that load a pipeline file."""
 
 EXIT_INVALID = 2
 """Exit code for an invalid pipeline file, an invalid main config or a usage error."""

@@ -6,7 +6,6 @@ import difflib
 import io
 import json
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -15,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 from ruamel.yaml import YAML
 
-from fustgo.cli.diagnostics import EXIT_INVALID, OutputFormat, registry_or_exit
+from fustgo.cli.diagnostics import EXIT_INVALID, MainConfigOption, OutputFormat, registry_or_exit
 from fustgo.config.schema import config_fields
 from fustgo.plugins.registry import PLUGIN_KINDS, PluginInfo, Registry
 
@@ -38,10 +37,6 @@ KindOption = Annotated[Kind | None, typer.Option("--kind", help="Only plugins of
 FormatOption = Annotated[
     OutputFormat, typer.Option("--format", help="Print as a table (text) or JSON.")
 ]
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option("--config", help="Main config file (default: $FUSTGO_CONFIG or ./fustgo.yaml)."),
-]
 
 
 def register(app: typer.Typer) -> None:
@@ -52,7 +47,7 @@ def register(app: typer.Typer) -> None:
 def list_plugins(
     kind: KindOption = None,
     output_format: FormatOption = OutputFormat.text,
-    config: ConfigOption = None,
+    config: MainConfigOption = None,
 ) -> None:
     """List the plugins: kind, name, family, capabilities and title."""
     registry = registry_or_exit(config, output_format=output_format)
@@ -79,7 +74,7 @@ def show(
     name: Annotated[str, typer.Argument(help="The plugin name (the YAML `type:`).")],
     kind: KindOption = None,
     output_format: FormatOption = OutputFormat.text,
-    config: ConfigOption = None,
+    config: MainConfigOption = None,
 ) -> None:
     """Describe a plugin: its fields with types and defaults, JSON Schema and examples."""
     registry = registry_or_exit(config, output_format=output_format)

@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from fustgo.cli.diagnostics import load_or_exit
+from fustgo.cli.diagnostics import MainConfigOption, OutputFormat, OverridesOption, load_or_exit
 from fustgo.cli.progress import LogProgress, TerminalProgress
 from fustgo.config.models import PipelineSpec
 from fustgo.engine.errors import FustgoError
@@ -23,6 +24,16 @@ from fustgo.observability.logging import configure_logging
 from fustgo.runtime.execute import build_parts, run_pipeline
 
 log = logging.getLogger("fustgo.events")
+
+
+class LogLevel(StrEnum):
+    """Log levels a user can pick."""
+
+    debug = "debug"
+    info = "info"
+    warning = "warning"
+    error = "error"
+
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -36,10 +47,7 @@ def register(app: typer.Typer) -> None:
 
 def run(
     file: Annotated[Path, typer.Argument(help="The pipeline file (YAML).")],
-    set_: Annotated[
-        list[str] | None,
-        typer.Option("--set", help="Override a value: `settings.parallelism=4` (repeatable)."),
-    ] = None,
+    set_: OverridesOption = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Validate and show the split plan; touch nothing.")
     ] = False,
@@ -51,11 +59,13 @@ def run(
         Path | None,
         typer.Option(help="Also write the summary event as JSON to this file (`-` = stdout)."),
     ] = None,
-    config: Annotated[
-        Path | None, typer.Option(help="Main config file (default: ./fustgo.yaml if present).")
-    ] = None,
-    log_format: Annotated[str, typer.Option(help="Log format on stderr: text or json.")] = "text",
-    log_level: Annotated[str, typer.Option(help="Log level: debug, info, warning.")] = "info",
+    config: MainConfigOption = None,
+    log_format: Annotated[
+        OutputFormat, typer.Option(help="Log lines on stderr as text or JSON.")
+    ] = OutputFormat.text,
+    log_level: Annotated[LogLevel, typer.Option(help="Least important log level shown.")] = (
+        LogLevel.info
+    ),
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Run a pipeline; an interrupted run of the same pipeline resumes from its checkpoint.
@@ -63,7 +73,7 @@ def run(
     Exit codes: 0 succeeded, 1 failed, 2 invalid pipeline file, 3 error limit exceeded,
     130 / 143 stopped by SIGINT / SIGTERM (after draining and saving the checkpoint).
     """
-    configure_logging(log_level, "json" if log_format == "json" else "text")
+    configure_logging(log_level.value, log_format.value)
     spec = load_or_exit(file, overrides=set_ or [], main_config=config)
     console = Console(stderr=True)
     if dry_run:
@@ -82,7 +92,7 @@ def run(
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(EXIT_FAILED) from exc
     summary = outcome.summary
-    _report(summary, summary_json, json_logs=log_format == "json")
+    _report(summary, summary_json, json_logs=log_format is OutputFormat.json)
     if summary.status == "interrupted":
         signum = outcome.signal_received
         raise typer.Exit(128 + int(signum) if signum else EXIT_FAILED)

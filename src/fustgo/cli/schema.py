@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from fustgo.cli.diagnostics import registry_or_exit
+from fustgo.cli.diagnostics import MainConfigOption, registry_or_exit
 from fustgo.config.schema import pipeline_json_schema
 
 
@@ -20,12 +20,7 @@ def schema(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
     ] = None,
-    config: Annotated[
-        Path | None,
-        typer.Option(
-            "--config", help="Main config file (default: $FUSTGO_CONFIG or ./fustgo.yaml)."
-        ),
-    ] = None,
+    config: MainConfigOption = None,
 ) -> None:
     """Print the JSON Schema of a pipeline file (every enabled plugin).
 

@@ -8,7 +8,14 @@ from typing import Annotated
 
 import typer
 
-from fustgo.cli.diagnostics import OutputFormat, exit_code, print_report, registry_or_exit
+from fustgo.cli.diagnostics import (
+    MainConfigOption,
+    OutputFormat,
+    OverridesOption,
+    exit_code,
+    print_report,
+    registry_or_exit,
+)
 from fustgo.config.connections import check_connections
 from fustgo.config.loader import load_pipeline
 
@@ -29,16 +36,8 @@ def validate(
             help="Also ask each plugin to reach its system (failures are warnings).",
         ),
     ] = False,
-    set_: Annotated[
-        list[str] | None,
-        typer.Option("--set", help="Override a value: `settings.parallelism=4` (repeatable)."),
-    ] = None,
-    config: Annotated[
-        Path | None,
-        typer.Option(
-            "--config", help="Main config file (default: $FUSTGO_CONFIG or ./fustgo.yaml)."
-        ),
-    ] = None,
+    set_: OverridesOption = None,
+    config: MainConfigOption = None,
 ) -> None:
     """Check a pipeline file: syntax, structure, plugins, settings and (optionally) connections.
 

@@ -174,12 +174,10 @@ def _unknown_plugin(
         hint = f"`{name}` is a plugin of kind `{others[0]}`; list it under `{others[0]}:`."
     else:
         hint = f"`fustgo plugins list --kind {kind}` shows the {kind} plugins."
-    return Diagnostic(
+    return Diagnostic.at(
+        position,
         level="semantic",
         message=f"`{format_loc(loc[:-1])}` names an unknown {kind} plugin `{name}`",
         hint=hint,
-        path=format_loc(loc),
-        file=position.file if position else None,
-        line=position.line if position else None,
-        column=position.column if position else None,
+        loc=loc,
     )

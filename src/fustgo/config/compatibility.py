@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from fustgo.config.models import ComponentSpec, Diagnostic, PipelineSpec
-from fustgo.config.positions import Loc, SourceMap, format_loc
+from fustgo.config.positions import Loc, SourceMap
 
 DEFAULT_DEAD_LETTER = ".fustgo/dead-letter/{name}.jsonl"
 """Where the runner writes failed records when the pipeline has no `dead_letter`."""
@@ -101,13 +101,6 @@ def _upserts_without_key(spec: PipelineSpec) -> Iterator[Finding]:
 
 def _warning(loc: Loc, message: str, hint: str | None, source: SourceMap) -> Diagnostic:
     position = source.value_position(loc)
-    return Diagnostic(
-        level="compatibility",
-        severity="warning",
-        message=message,
-        hint=hint,
-        path=format_loc(loc),
-        file=position.file if position else None,
-        line=position.line if position else None,
-        column=position.column if position else None,
+    return Diagnostic.at(
+        position, level="compatibility", severity="warning", message=message, hint=hint, loc=loc
     )

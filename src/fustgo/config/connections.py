@@ -64,13 +64,12 @@ def _diagnostic(
 ) -> Diagnostic:
     loc = parse_loc(component.path)
     position = source.key_position(loc) if source is not None and loc is not None else None
-    return Diagnostic(
+    return Diagnostic.at(
+        position,
         level="connection",
         severity="warning",
         message=message,
         hint="Check that the system is running and reachable from here, and the credentials.",
-        path=component.path,
-        file=position.file if position else (str(spec.source_file) if spec.source_file else None),
-        line=position.line if position else None,
-        column=position.column if position else None,
+        loc=component.path,
+        file=str(spec.source_file) if spec.source_file else None,
     )

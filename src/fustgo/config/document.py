@@ -20,7 +20,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.error import YAMLError
 
 from fustgo.config.models import Diagnostic, ValidationLevel
-from fustgo.config.positions import Loc, Position, SourceMap, format_loc
+from fustgo.config.positions import Loc, Position, SourceMap
 from fustgo.config.syntax import syntax_diagnostic
 from fustgo.config.variables import substitute
 
@@ -211,15 +211,7 @@ class DocumentReader:
         hint: str | None = None,
     ) -> None:
         self.diagnostics.append(
-            Diagnostic(
-                level=level,
-                message=message,
-                hint=hint,
-                path=format_loc(loc),
-                file=position.file,
-                line=position.line,
-                column=position.column,
-            )
+            Diagnostic.at(position, level=level, message=message, hint=hint, loc=loc)
         )
 
 

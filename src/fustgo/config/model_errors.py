@@ -229,15 +229,7 @@ def _diagnostic(
         )
         if kind == "sql_syntax":
             level = "semantic"
-    return Diagnostic(
-        level=level,
-        message=message,
-        hint=hint,
-        path=path,
-        file=position.file if position else None,
-        line=position.line if position else None,
-        column=position.column if position else None,
-    )
+    return Diagnostic.at(position, level=level, message=message, hint=hint, loc=path)
 
 
 def _value_message(

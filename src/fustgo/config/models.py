@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from fustgo.config.positions import SourceMap
+from fustgo.config.positions import Loc, Position, SourceMap, format_loc
 from fustgo.engine.settings import RunSettings
 from fustgo.plugins.registry import PluginInfo, PluginKind
 from fustgo.plugins.spec import PluginConfig
@@ -36,6 +36,30 @@ class Diagnostic:
     """1-based column in `file`."""
     hint: str | None = None
     """What to do about it (`Did you mean `postgresql`?`)."""
+
+    @classmethod
+    def at(
+        cls,
+        position: Position | None,
+        *,
+        level: ValidationLevel,
+        message: str,
+        loc: Loc | str = (),
+        severity: Severity = "error",
+        hint: str | None = None,
+        file: str | None = None,
+    ) -> Diagnostic:
+        """A diagnostic at `position` (when known) about the value at `loc`."""
+        return cls(
+            level=level,
+            message=message,
+            severity=severity,
+            hint=hint,
+            path=loc if isinstance(loc, str) else format_loc(loc),
+            file=position.file if position else file,
+            line=position.line if position else None,
+            column=position.column if position else None,
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {

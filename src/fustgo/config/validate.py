@@ -283,15 +283,7 @@ class _Checker:
     ) -> None:
         position = self.source.key_position(loc) if at == "key" else self.source.value_position(loc)
         self.diagnostics.append(
-            Diagnostic(
-                level=level,
-                message=message,
-                hint=hint,
-                path=format_loc(loc),
-                file=position.file if position else None,
-                line=position.line if position else None,
-                column=position.column if position else None,
-            )
+            Diagnostic.at(position, level=level, message=message, hint=hint, loc=loc)
         )
 
 

@@ -177,96 +177,59 @@ REGISTRY = Registry()
 """The process-wide registry the decorators fill."""
 
 
-def _register(
-    kind: PluginKind,
-    base: type[Plugin[Any]],
-    name: str,
-    *,
-    config: type[PluginConfig],
-    family: str,
-    title: str | None,
-    description: str | None,
-    examples: Iterable[dict[str, Any]],
-    capabilities: Iterable[str],
-    registry: Registry | None,
-) -> Callable[[PluginT], PluginT]:
-    def decorate(cls: PluginT) -> PluginT:
-        if not issubclass(cls, base):
-            raise TypeError(f"{cls.__name__} must subclass {base.__name__} to be a {kind}.")
-        doc = (description or config.__doc__ or cls.__doc__ or "").strip()
-        module = cls.__module__
-        source = "builtin" if module.startswith("fustgo.") else module.split(".")[0]
-        info = PluginInfo(
-            kind=kind,
-            name=name,
-            cls=cls,
-            config=config,
-            family=family,
-            title=title or name.replace("_", " ").title(),
-            description=doc,
-            examples=tuple(examples),
-            capabilities=frozenset(capabilities),
-            source=source,
-        )
-        cls.info = info
-        (registry or REGISTRY).add(info)
-        return cls
+class _Registrar:
+    """The `@register_<kind>(name, config=…, family=…)` decorator of one plugin kind."""
 
-    return decorate
+    def __init__(self, kind: PluginKind, base: type[Plugin[Any]], default_family: str = "") -> None:
+        self.kind = kind
+        self.base = base
+        self.default_family = default_family
+        self.__doc__ = f"Register a `{base.__name__}` subclass under `name` (the YAML `type:`)."
 
+    def __call__(
+        self,
+        name: str,
+        *,
+        config: type[PluginConfig],
+        family: str = "",
+        title: str | None = None,
+        description: str | None = None,
+        examples: Iterable[dict[str, Any]] = (),
+        capabilities: Iterable[str] = (),
+        registry: Registry | None = None,
+    ) -> Callable[[PluginT], PluginT]:
+        family = family or self.default_family
+        if not family:
+            raise TypeError(f"The {self.kind} plugin `{name}` must name its `family`.")
 
-def register_input(
-    name: str,
-    *,
-    config: type[PluginConfig],
-    family: str,
-    title: str | None = None,
-    description: str | None = None,
-    examples: Iterable[dict[str, Any]] = (),
-    capabilities: Iterable[str] = (),
-    registry: Registry | None = None,
-) -> Callable[[PluginT], PluginT]:
-    """Register an `Input` subclass under `name` (the YAML `type:`)."""
-    return _register(
-        "input", Input, name, config=config, family=family, title=title,
-        description=description, examples=examples, capabilities=capabilities, registry=registry,
-    )  # fmt: skip
+        def decorate(cls: PluginT) -> PluginT:
+            if not issubclass(cls, self.base):
+                raise TypeError(
+                    f"{cls.__name__} must subclass {self.base.__name__} to be a {self.kind}."
+                )
+            module = cls.__module__
+            info = PluginInfo(
+                kind=self.kind,
+                name=name,
+                cls=cls,
+                config=config,
+                family=family,
+                title=title or name.replace("_", " ").title(),
+                description=(description or config.__doc__ or cls.__doc__ or "").strip(),
+                examples=tuple(examples),
+                capabilities=frozenset(capabilities),
+                source="builtin" if module.startswith("fustgo.") else module.split(".")[0],
+            )
+            cls.info = info
+            (registry or REGISTRY).add(info)
+            return cls
+
+        return decorate
 
 
-def register_processor(
-    name: str,
-    *,
-    config: type[PluginConfig],
-    family: str = "transform",
-    title: str | None = None,
-    description: str | None = None,
-    examples: Iterable[dict[str, Any]] = (),
-    capabilities: Iterable[str] = (),
-    registry: Registry | None = None,
-) -> Callable[[PluginT], PluginT]:
-    """Register a `Processor` subclass under `name` (the YAML `type:`)."""
-    return _register(
-        "processor", Processor, name, config=config, family=family, title=title,
-        description=description, examples=examples, capabilities=capabilities, registry=registry,
-    )  # fmt: skip
-
-
-def register_output(
-    name: str,
-    *,
-    config: type[PluginConfig],
-    family: str,
-    title: str | None = None,
-    description: str | None = None,
-    examples: Iterable[dict[str, Any]] = (),
-    capabilities: Iterable[str] = (),
-    registry: Registry | None = None,
-) -> Callable[[PluginT], PluginT]:
-    """Register an `Output` subclass under `name` (the YAML `type:`)."""
-    return _register(
-        "output", Output, name, config=config, family=family, title=title,
-        description=description, examples=examples, capabilities=capabilities, registry=registry,
-    )  # fmt: skip
+register_input = _Registrar("input", Input)
+register_processor = _Registrar("processor", Processor, default_family="transform")
+register_output = _Registrar("output", Output)
 
 
 def default_registry() -> Registry:

@@ -30,7 +30,12 @@ from fustgo.plugins.inputs.files.base import (
     Piece,
     RejectedRecord,
 )
-from fustgo.plugins.inputs.files.schemas import normalize_schema, override_types, typed_pieces
+from fustgo.plugins.inputs.files.schemas import (
+    check_column_types,
+    normalize_schema,
+    override_types,
+    typed_pieces,
+)
 from fustgo.plugins.registry import register_input
 from fustgo.plugins.spec import ui
 
@@ -71,14 +76,7 @@ class CsvInputConfig(CompressedFileInputConfig):
     @field_validator("columns")
     @classmethod
     def _check_types(cls, columns: dict[str, str]) -> dict[str, str]:
-        for name, text in columns.items():
-            try:
-                kind = parse_type(text).kind
-            except ConfigError as exc:
-                raise ValueError(f"column `{name}`: {exc}") from exc
-            if kind in ("list", "struct"):
-                raise ValueError(f"column `{name}`: a CSV field cannot hold `{text}`")
-        return columns
+        return check_column_types(columns, nested=False)
 
 
 @register_input(

@@ -26,7 +26,7 @@ import pyarrow as pa
 from pydantic import Field, field_validator
 
 from fustgo.engine.batch import as_record_batch
-from fustgo.engine.errors import ConfigError, TerminalError
+from fustgo.engine.errors import TerminalError
 from fustgo.engine.types import from_arrow, parse_type
 from fustgo.engine.units import ByteSize
 from fustgo.plugins.clients.files import open_input
@@ -36,7 +36,12 @@ from fustgo.plugins.inputs.files.base import (
     Piece,
     RejectedRecord,
 )
-from fustgo.plugins.inputs.files.schemas import normalize_schema, override_types, typed_pieces
+from fustgo.plugins.inputs.files.schemas import (
+    check_column_types,
+    normalize_schema,
+    override_types,
+    typed_pieces,
+)
 from fustgo.plugins.registry import register_input
 from fustgo.plugins.spec import ui
 
@@ -69,12 +74,7 @@ class JsonInputConfig(CompressedFileInputConfig):
     @field_validator("columns")
     @classmethod
     def _check_types(cls, columns: dict[str, str]) -> dict[str, str]:
-        for name, text in columns.items():
-            try:
-                parse_type(text)
-            except ConfigError as exc:
-                raise ValueError(f"column `{name}`: {exc}") from exc
-        return columns
+        return check_column_types(columns, nested=True)
 
 
 @register_input(

@@ -13,8 +13,21 @@ from typing import Any
 
 import pyarrow as pa
 
-from fustgo.engine.types import LogicalType, from_arrow
+from fustgo.engine.errors import ConfigError
+from fustgo.engine.types import LogicalType, from_arrow, parse_type
 from fustgo.plugins.inputs.files.base import Piece, RejectedRecord
+
+
+def check_column_types(columns: dict[str, str], *, nested: bool) -> dict[str, str]:
+    """Validate `columns:` type names (for the config models); `nested` allows list/struct."""
+    for name, text in columns.items():
+        try:
+            kind = parse_type(text).kind
+        except ConfigError as exc:
+            raise ValueError(f"column `{name}`: {exc}") from exc
+        if not nested and kind in ("list", "struct"):
+            raise ValueError(f"column `{name}`: a CSV field cannot hold `{text}`")
+    return columns
 
 
 def normalize_schema(schema: pa.Schema) -> pa.Schema:
