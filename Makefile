@@ -9,7 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: help install run test lint format bench clean
+.PHONY: help install services run test lint format bench clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -36,7 +36,10 @@ format: install ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix src tests bench
 	$(BIN)/ruff format src tests bench
 
-test: lint ## Lint, then every test (unit, integration, e2e)
+services: ## Start the local servers the integration tests use, if one is down
+	bash scripts/ensure-services.sh
+
+test: lint services ## Lint, start services, then every test (unit, integration, e2e)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: install ## Benchmarks against their references (prints rows/s and ratios)
