@@ -16,20 +16,29 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol, TypeVar
 
 import pyarrow as pa
 
 from fustgo.engine.batch import Batch, Checkpoint, Split
+from fustgo.engine.errors import TerminalError
 from fustgo.plugins.spec import PluginConfig
 
 if TYPE_CHECKING:
     from fustgo.plugins.registry import PluginInfo
 
 ConfigT = TypeVar("ConfigT", bound=PluginConfig)
+
+
+class ComponentFactory(Protocol):
+    """Builds a nested component (validated config mapping with `type`) at `path`."""
+
+    def __call__(
+        self, kind: Literal["processor", "output"], config: Mapping[str, Any], path: str
+    ) -> Plugin[Any]: ...
 
 
 @dataclass(frozen=True)
@@ -45,6 +54,23 @@ class PluginContext:
     """Records per batch the runner asks for (`settings.batch_size`)."""
     resume: bool = False
     """True when this run continues an interrupted one (outputs append, not truncate)."""
+    components: ComponentFactory | None = None
+    """Builds nested components (set by the runtime); use `build`."""
+
+    def build(
+        self, kind: Literal["processor", "output"], config: Mapping[str, Any], suffix: str
+    ) -> Plugin[Any]:
+        """Instantiate a nested component declared in this plugin's config.
+
+        `suffix` locates it below this plugin (`.branches[0].processors[1]`), so its
+        dead letters and errors name the exact place in the pipeline file.
+        """
+        if self.components is None:
+            raise TerminalError(
+                f"`{self.component_path}` has nested components but was built without a "
+                "component factory; build pipelines through `fustgo.runtime`."
+            )
+        return self.components(kind, config, f"{self.component_path}{suffix}")
 
     def resolve_path(self, path: str | Path) -> Path:
         """A config path made absolute against the pipeline file's directory."""
@@ -122,6 +148,13 @@ class Plugin(Generic[ConfigT]):
         with self._rejected_lock:
             taken, self._rejected = self._rejected, []
         return taken
+
+    def forward_rejected(self, child: Plugin[Any]) -> None:
+        """Pass on what a nested component rejected, keeping its own stage name."""
+        taken = child.take_rejected()
+        if taken:
+            with self._rejected_lock:
+                self._rejected.extend(taken)
 
     async def check_connection(self) -> None:
         """Level-5 validation: raise a `FustgoError` naming what is unreachable and why.

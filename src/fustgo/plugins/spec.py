@@ -7,7 +7,8 @@ generates the plugin reference. Field docstrings become the schema's description
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, WithJsonSchema
 from pydantic_core import PydanticCustomError
@@ -66,3 +67,37 @@ SqlExpression = Annotated[
     WithJsonSchema({"type": "string", "x-widget": "sql-expression"}),
 ]
 """A SQL expression, parsed when the config is validated (error type `sql_syntax`)."""
+
+
+@dataclass(frozen=True)
+class ComponentSlot:
+    """Marks a config field holding nested components (a branch's processors, a case's output).
+
+    The plugin's own model accepts them as plain mappings; the config layer validates each
+    one as a component (its `type` names a plugin, its body fits that plugin's model), with
+    positions, and the runtime builds them through `PluginContext.build`.
+    """
+
+    kind: Literal["processor", "output"]
+    many: bool
+
+
+NestedProcessors = Annotated[
+    list[dict[str, Any]],
+    ComponentSlot("processor", many=True),
+    WithJsonSchema(
+        {
+            "type": "array",
+            "items": {"type": "object", "required": ["type"]},
+            "x-component": "processor",
+        }
+    ),
+]
+"""A list of processor components, written like `pipeline.processors`."""
+
+NestedOutput = Annotated[
+    dict[str, Any],
+    ComponentSlot("output", many=False),
+    WithJsonSchema({"type": "object", "required": ["type"], "x-component": "output"}),
+]
+"""One output component, written like the top-level `output`."""

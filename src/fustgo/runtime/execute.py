@@ -8,14 +8,19 @@ import json
 import logging
 import os
 import signal
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import ValidationError
 
 from fustgo.config.models import ComponentSpec, PipelineSpec
 from fustgo.engine.checkpoint import CheckpointStore, RunState, SqliteCheckpointStore
+from fustgo.engine.errors import ConfigError
 from fustgo.engine.runner import PipelineParts, Runner, RunObserver
 from fustgo.engine.stats import RunSummary
-from fustgo.plugins.api import Input, Output, PluginContext, Processor
+from fustgo.plugins.api import ComponentFactory, Input, Output, Plugin, PluginContext, Processor
 from fustgo.plugins.registry import Registry, default_registry
 
 log = logging.getLogger(__name__)
@@ -55,6 +60,7 @@ def build_parts(
 ) -> PipelineParts:
     """Instantiate every plugin of the pipeline (nothing connects yet)."""
     registry = registry or default_registry()
+    components = component_factory(spec, registry, resume=resume)
 
     def context(component: ComponentSpec, base_dir: Path | None = None) -> PluginContext:
         return PluginContext(
@@ -63,6 +69,7 @@ def build_parts(
             base_dir=base_dir or spec.base_dir,
             batch_size=spec.settings.batch_size,
             resume=resume,
+            components=components,
         )
 
     dead_letter = spec.dead_letter or default_dead_letter(spec, registry)
@@ -84,6 +91,38 @@ def build_parts(
         fingerprint=run_fingerprint(spec),
         dead_letter_description=_describe(dead_letter, dead_letter_base),
     )
+
+
+def component_factory(spec: PipelineSpec, registry: Registry, *, resume: bool) -> ComponentFactory:
+    """Builds nested components (branch processors, case outputs) declared in plugin configs.
+
+    The config layer has validated them with positions already; a failure here means the
+    pipeline was not loaded through `config.loader`, so it is reported as a config error.
+    """
+
+    def build(
+        kind: Literal["processor", "output"], config: Mapping[str, Any], path: str
+    ) -> Plugin[Any]:
+        name = config.get("type")
+        if not isinstance(name, str):
+            raise ConfigError(f"`{path}` needs a `type` naming a {kind} plugin.")
+        info = registry.get(kind, name)
+        body = {key: value for key, value in config.items() if key != "type"}
+        try:
+            model = info.config.model_validate(body)
+        except ValidationError as exc:
+            raise ConfigError(f"`{path}` ({name}) is invalid: {exc}") from exc
+        context = PluginContext(
+            pipeline_name=spec.name,
+            component_path=path,
+            base_dir=spec.base_dir,
+            batch_size=spec.settings.batch_size,
+            resume=resume,
+            components=build,
+        )
+        return info.cls(model, context)
+
+    return build
 
 
 def open_checkpoint_store(spec: PipelineSpec) -> SqliteCheckpointStore | None:
