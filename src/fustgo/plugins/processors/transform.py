@@ -19,7 +19,7 @@ casts are detected for the whole batch at once (cast without erroring, compare t
 from __future__ import annotations
 
 from functools import cache
-from typing import TYPE_CHECKING, Annotated, Literal, Self
+from typing import TYPE_CHECKING, Annotated, Self
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -31,6 +31,7 @@ from fustgo.engine.errors import ConfigError, TerminalError
 from fustgo.engine.expressions import compile_expression, referenced_columns
 from fustgo.engine.types import INTEGER_KINDS, LogicalType, parse_type
 from fustgo.plugins.api import Processor
+from fustgo.plugins.processors.failures import OnError, settle_failures
 from fustgo.plugins.processors.frames import splice, to_frame
 from fustgo.plugins.registry import register_processor
 from fustgo.plugins.spec import PluginConfig, SqlExpression, ui
@@ -73,9 +74,10 @@ class TransformConfig(PluginConfig):
     fields: dict[str, SqlExpression] = Field(default_factory=dict)
     """Field → SQL expression, computed in order after the casts; an existing field is
     replaced. E.g. `{full_name: "CONCAT(first_name, ' ', last_name)", total: "amount * 1.1"}`."""
-    on_error: Literal["fail", "null", "skip"] = "fail"
+    on_error: OnError = "fail"
     """What happens to records whose cast fails: `fail` sends them to the dead letter
-    (counted against `error_limit`), `null` nulls the value, `skip` drops them silently."""
+    (counted against `error_limit`), `null` nulls the value, `skip` drops them and counts
+    them as filtered."""
     datetime_format: str | None = Field(
         default=None, json_schema_extra=ui(placeholder="%d/%m/%Y %H:%M", advanced=True)
     )
@@ -173,16 +175,11 @@ class Transform(Processor[TransformConfig]):
         flags = flagged.columns[frame.width :]
         failed_rows = flagged.select(pl.any_horizontal(flags)).to_series()
         cast = cast.drop(flags)
-        count = int(failed_rows.sum())
-        if count == 0 or self.config.on_error == "null":
-            return cast, None
-        if self.config.on_error == "fail":
-            errors = flagged.select(pl.concat_str(messages, separator="; ", ignore_nulls=True))
-            mask = failed_rows.to_arrow()
-            self.reject(data.filter(mask), errors.to_series().to_arrow().filter(mask))
-        else:
-            self._stats.records_filtered += count
-        return cast, ~failed_rows
+        errors = flagged.select(pl.concat_str(messages, separator="; ", ignore_nulls=True))
+        keep = settle_failures(
+            self, data, failed_rows.to_arrow(), errors.to_series().to_arrow(), self.config.on_error
+        )
+        return cast, None if keep is None else pl.Series(keep)
 
     def _compute(
         self, frame: pl.DataFrame, name: str, sql: str, available: list[str]
