@@ -94,6 +94,20 @@ def _component_union(kind: PluginKind, registry: Registry, defs: dict[str, Any])
     }
 
 
+def _link_nested_component(node: dict[str, Any]) -> None:
+    """Point a nested component slot (`x-component`) at the union of that kind's plugins."""
+    kind = node.get("x-component")
+    if kind not in ("processor", "output"):
+        return
+    target = {"$ref": f"#/$defs/{kind}"}
+    if node.get("type") == "array":
+        node["items"] = target
+    else:
+        node.pop("type", None)
+        node.pop("required", None)
+        node.update(target)
+
+
 def _hoist(schema: dict[str, Any], namespace: str, defs: dict[str, Any]) -> dict[str, Any]:
     """Move `schema`'s `$defs` into `defs` under `namespace.`, rewriting its `$ref`s."""
     schema = copy.deepcopy(schema)
@@ -102,6 +116,7 @@ def _hoist(schema: dict[str, Any], namespace: str, defs: dict[str, Any]) -> dict
 
     def rewrite(node: Any) -> Any:
         if isinstance(node, dict):
+            _link_nested_component(node)
             reference = node.get("$ref")
             if isinstance(reference, str) and reference.startswith("#/$defs/"):
                 target = reference.removeprefix("#/$defs/")

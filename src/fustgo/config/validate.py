@@ -30,6 +30,7 @@ from fustgo.config.models import (
 from fustgo.config.positions import Loc, SourceMap, format_loc
 from fustgo.engine.settings import RunSettings
 from fustgo.plugins.registry import PLUGIN_KINDS, PluginKind, Registry
+from fustgo.plugins.spec import nested_components
 
 _UNSAFE_NAME = re.compile(r"[/\\\x00-\x1f]")
 
@@ -245,6 +246,19 @@ class _Checker:
                     unresolved=self.unresolved,
                 )
             )
+            return None
+        nested_ok = True
+        for suffix, nested_kind, nested in nested_components(config):
+            if self.component(nested_kind, nested, (*loc, *suffix)) is None:
+                nested_ok = False
+                if not isinstance(nested, dict):
+                    self._add(
+                        "structure",
+                        f"`{format_loc((*loc, *suffix))}` must be a {nested_kind} component",
+                        (*loc, *suffix),
+                        hint=_COMPONENT_HINT,
+                    )
+        if not nested_ok:
             return None
         return ComponentSpec(kind=kind, type=name, path=path, config=config, info=info)
 

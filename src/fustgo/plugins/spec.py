@@ -7,6 +7,7 @@ generates the plugin reference. Field docstrings become the schema's description
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -101,3 +102,28 @@ NestedOutput = Annotated[
     WithJsonSchema({"type": "object", "required": ["type"], "x-component": "output"}),
 ]
 """One output component, written like the top-level `output`."""
+
+
+def nested_components(config: BaseModel) -> Iterator[tuple[tuple[str | int, ...], str, Any]]:
+    """Every nested component of a validated config: (location below it, kind, mapping).
+
+    Walks sub-models and lists of sub-models, so `branches[1].processors[0]` is found in
+    a `conditional` processor's config.
+    """
+    for name, field in type(config).model_fields.items():
+        value = getattr(config, name)
+        slot = next((m for m in field.metadata if isinstance(m, ComponentSlot)), None)
+        if slot is not None:
+            if slot.many:
+                for index, item in enumerate(value or []):
+                    yield (name, index), slot.kind, item
+            elif value is not None:
+                yield (name,), slot.kind, value
+        elif isinstance(value, BaseModel):
+            for loc, kind, item in nested_components(value):
+                yield (name, *loc), kind, item
+        elif isinstance(value, list | tuple):
+            for index, element in enumerate(value):
+                if isinstance(element, BaseModel):
+                    for loc, kind, item in nested_components(element):
+                        yield (name, index, *loc), kind, item
