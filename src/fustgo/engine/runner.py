@@ -36,6 +36,7 @@ from fustgo.engine.errors import (
     RunInterrupted,
     TerminalError,
 )
+from fustgo.engine.isolation import write_isolating
 from fustgo.engine.limits import SpeedLimiter
 from fustgo.engine.retry import retry_async
 from fustgo.engine.settings import RunSettings
@@ -137,7 +138,6 @@ class Runner:
         self._output_opened = False
         self._dead_letter_opened = False
         self._dead_letter_lock = asyncio.Lock()
-        self._records_written = 0
         self._output_stage = StageSummary(name="output", plugin=_plugin_name(parts.output))
         self._dead_letter_stage = StageSummary(
             name="dead_letter", plugin=_plugin_name(parts.dead_letter)
@@ -442,28 +442,23 @@ class Runner:
             await self._retry(lambda: self.parts.output.open(batch.schema), "opening `output`")
             self._output_opened = True
         started = time.perf_counter()
-        await self._write_isolating(batch.data, batch)
+
+        async def write(data: pa.RecordBatch) -> None:
+            await self._retry(
+                lambda: self.parts.output.write(batch.with_data(data)), "writing to `output`"
+            )
+
+        async def reject(data: pa.RecordBatch, error: str) -> None:
+            await self._dead_letter(RejectedRecords(data, error, stage="output"))
+            self._output_stage.records_failed += data.num_rows
+
+        written = await write_isolating(write, batch.data, reject)
+        # Outputs that route or transform (switch, broker) reject records of their own.
+        await self._dead_letters_from(self.parts.output)
         self._output_stage.seconds += time.perf_counter() - started
         self._output_stage.records_in += batch.num_rows
-
-    async def _write_isolating(self, data: pa.RecordBatch, template: Batch) -> None:
-        """Write; on a `DataError` split the batch in halves until the bad records are found."""
-        try:
-            await self._retry(
-                lambda: self.parts.output.write(template.with_data(data)), "writing to `output`"
-            )
-        except DataError as exc:
-            if data.num_rows <= 1:
-                await self._dead_letter(RejectedRecords(data, str(exc), stage="output"))
-                self._output_stage.records_failed += data.num_rows
-                return
-            half = data.num_rows // 2
-            await self._write_isolating(data.slice(0, half), template)
-            await self._write_isolating(data.slice(half), template)
-            return
-        self._records_written += data.num_rows
-        self.stats.records_written += data.num_rows
-        self._output_stage.records_out += data.num_rows
+        self._output_stage.records_out += written
+        self.stats.records_written += written
 
     async def _commit(self, pending: dict[str, Checkpoint]) -> None:
         """Flush output and dead letters, then save and ack the checkpoints they cover."""
