@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+
 from bench.datasets import orders_csv
 from tests.cli_runner import fustgo_command
 

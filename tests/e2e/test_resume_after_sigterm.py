@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from bench.datasets import orders_csv
 from tests.cli_runner import fustgo_command, run_fustgo
 

@@ -5,17 +5,17 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+
+from fustgo.engine.checkpoint import MemoryCheckpointStore
+from fustgo.engine.runner import PipelineParts, Runner, RunObserver
+from fustgo.engine.settings import RunSettings
+from fustgo.engine.stats import ProgressSnapshot
 from tests.engine.memory_plugins import (
     KeyedMemoryOutput,
     ListOutput,
     NumbersInput,
     ParseText,
 )
-
-from fustgo.engine.checkpoint import MemoryCheckpointStore
-from fustgo.engine.runner import PipelineParts, Runner, RunObserver
-from fustgo.engine.settings import RunSettings
-from fustgo.engine.stats import ProgressSnapshot
 
 pytestmark = pytest.mark.unit
 

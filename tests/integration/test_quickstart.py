@@ -8,6 +8,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+
 from tests.cli_runner import REPO, run_fustgo
 
 pytestmark = pytest.mark.integration
