@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.config.sample_plugins import sample_registry
 from typer.testing import CliRunner
 
 from fustgo.cli.main import app
 from fustgo.plugins.registry import Registry
+from tests.config.sample_plugins import sample_registry
 
 pytestmark = pytest.mark.unit
 

@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.cli_runner import REPO
-from tests.config.sample_plugins import sample_registry
 from typer.testing import CliRunner
 
 from fustgo.cli.main import app
 from fustgo.plugins.registry import Registry, default_registry
+from tests.cli_runner import REPO
+from tests.config.sample_plugins import sample_registry
 
 pytestmark = pytest.mark.unit
 

@@ -6,9 +6,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from tests.config.sample_plugins import sample_registry
 
 from fustgo.plugins.registry import Registry
+from tests.config.sample_plugins import sample_registry
 
 
 @pytest.fixture

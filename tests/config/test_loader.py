@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.config.sample_plugins import sample_registry
 
 from fustgo.config.loader import fingerprint_of, load_pipeline, load_pipeline_text
 from fustgo.config.models import Diagnostic
 from fustgo.plugins.registry import Registry
+from tests.config.sample_plugins import sample_registry
 
 pytestmark = pytest.mark.unit
 
