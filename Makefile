@@ -9,7 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: help install services run test lint format bench clean
+.PHONY: help install services run test lint format docs bench clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -41,6 +41,9 @@ services: ## Start the local servers the integration tests use, if one is down
 
 test: lint services ## Lint, start services, then every test (unit, integration, e2e)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+docs: install ## Regenerate the plugin reference (docs/reference/) from the config models
+	$(BIN)/fustgo plugins docs --output docs/reference
 
 bench: install ## Benchmarks against their references (prints rows/s and ratios)
 	$(BIN)/python -m bench.csv_to_parquet

@@ -3,26 +3,24 @@
 from __future__ import annotations
 
 import difflib
-import io
 import json
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
-from ruamel.yaml import YAML
 
 from fustgo.cli.diagnostics import EXIT_INVALID, MainConfigOption, OutputFormat, registry_or_exit
+from fustgo.config.reference import example_yaml, reference_pages, with_type
 from fustgo.config.schema import config_fields
-from fustgo.plugins.registry import PLUGIN_KINDS, PluginInfo, Registry
+from fustgo.plugins.registry import PLUGIN_KINDS, PluginInfo, Registry, default_registry
 
 plugins_app = typer.Typer(
     name="plugins", help="List plugins and show how to configure them.", no_args_is_help=True
 )
-
-_SECTION = {"input": ("input",), "processor": ("pipeline", "processors"), "output": ("output",)}
 
 
 class Kind(StrEnum):
@@ -120,7 +118,7 @@ def _details(info: PluginInfo) -> dict[str, Any]:
     return {
         "description": info.description,
         "config_schema": info.config_schema(),
-        "examples": [_with_type(info, example) for example in info.examples],
+        "examples": [with_type(info, example) for example in info.examples],
     }
 
 
@@ -146,25 +144,35 @@ def _describe(info: PluginInfo, registry: Registry) -> Group:
     parts.append(fields)
     for number, example in enumerate(info.examples, start=1):
         parts.append(Text(f"\nExample {number}:", style="bold"))
-        parts.append(Text(_example_yaml(info, example)))
+        parts.append(Text(example_yaml(info, example)))
     parts.append(Text("\nJSON Schema:", style="bold"))
     parts.append(Text(json.dumps(schema, indent=2, ensure_ascii=False)))
     return Group(*parts)
 
 
-def _with_type(info: PluginInfo, example: dict[str, Any]) -> dict[str, Any]:
-    return {"type": info.name, **{key: value for key, value in example.items() if key != "type"}}
-
-
-def _example_yaml(info: PluginInfo, example: dict[str, Any]) -> str:
-    """The example in place, as it is written in a pipeline file."""
-    document: Any = _with_type(info, example)
-    *parents, last = _SECTION[info.kind]
-    document = {last: [document] if info.kind == "processor" else document}
-    for key in reversed(parents):
-        document = {key: document}
-    yaml = YAML(typ="rt")
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    buffer = io.StringIO()
-    yaml.dump(document, buffer)
-    return buffer.getvalue().rstrip("\n")
+@plugins_app.command(name="docs")
+def docs(
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Folder for the generated reference.")
+    ] = Path("docs/reference"),
+    check: Annotated[
+        bool, typer.Option("--check", help="Exit 1 if the folder is not up to date; write nothing.")
+    ] = False,
+) -> None:
+    """Generate the plugin reference (one Markdown page per plugin) from the config models."""
+    pages = reference_pages(default_registry())
+    stale = [
+        path
+        for path, text in pages.items()
+        if not (output / path).exists() or (output / path).read_text(encoding="utf-8") != text
+    ]
+    if check:
+        for path in stale:
+            typer.echo(f"stale: {output / path}", err=True)
+        if stale:
+            typer.echo("Run `make docs` to regenerate the plugin reference.", err=True)
+        raise typer.Exit(1 if stale else 0)
+    for path in stale:
+        (output / path).parent.mkdir(parents=True, exist_ok=True)
+        (output / path).write_text(pages[path], encoding="utf-8")
+    typer.echo(f"{len(pages)} pages in {output}, {len(stale)} updated.")
