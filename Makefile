@@ -47,6 +47,7 @@ docs: install ## Regenerate the plugin reference (docs/reference/) from the conf
 
 bench: install ## Benchmarks against their references (prints rows/s and ratios)
 	$(BIN)/python -m bench.csv_to_parquet
+	$(BIN)/python -m bench.processor_chain
 
 clean: ## Remove the virtualenvs, caches and run state
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache .fustgo examples/out
