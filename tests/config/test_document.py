@@ -187,3 +187,12 @@ def test_text_input_includes_resolve_against_the_given_folder(tmp_path: Path) ->
 def test_escaped_surrogate_pairs_are_joined(tmp_path: Path) -> None:
     data, _, _ = read('a: "\\ud83d\\ude00"\nb: "\\ud800x"\n', tmp_path)
     assert data == {"a": "😀", "b": "\ufffdx"}
+
+
+def test_unquoted_dates_stay_text_so_impossible_ones_are_field_errors(tmp_path: Path) -> None:
+    reader = DocumentReader(env={}, source=SourceMap())
+    document = reader.read(
+        "a: 2026-01-31\nb: 2026-02-30\n", label="x.yaml", directory=tmp_path, real_path=None
+    )
+    assert document == {"a": "2026-01-31", "b": "2026-02-30"}
+    assert reader.diagnostics == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from fustgo import __version__
-from fustgo.cli import plugins, run, schema, validate
+from fustgo.cli import plugins, run, schema, test, validate
 
 app = typer.Typer(
     name="fustgo",
@@ -19,6 +19,7 @@ run.register(app)
 validate.register(app)
 plugins.register(app)
 schema.register(app)
+test.register(app)
 
 
 @app.command()

@@ -17,6 +17,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
+from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import YAMLError
 
 from fustgo.config.models import Diagnostic, ValidationLevel
@@ -100,7 +101,7 @@ class DocumentReader:
     def _read(self, text: str, file: _File, loc: Loc) -> Any:
         self.source.texts[file.label] = text
         try:
-            node = YAML(typ="rt").load(text)
+            node = _yaml().load(text)
         except YAMLError as error:
             self.diagnostics.append(syntax_diagnostic(error, file=file.label, text=text))
             return None
@@ -243,3 +244,23 @@ def _mark(
     except (KeyError, IndexError, TypeError):
         return fallback
     return Position(file, line + 1, column + 1)
+
+
+class _TextTimestamps(RoundTripConstructor):
+    """Unquoted dates stay text: pydantic parses them where a field wants a date, and an
+    impossible one (`2026-02-30`) becomes a field error with a position, not a crash."""
+
+    def construct_yaml_timestamp(self, node: Any, values: Any = None) -> Any:
+        return self.construct_scalar(node)
+
+
+_TextTimestamps.add_constructor(
+    "tag:yaml.org,2002:timestamp", _TextTimestamps.construct_yaml_timestamp
+)
+
+
+def _yaml() -> YAML:
+    """A round-trip loader (keeps positions) that leaves timestamps as text."""
+    yaml = YAML(typ="rt")
+    yaml.Constructor = _TextTimestamps
+    return yaml

@@ -96,6 +96,19 @@ NestedProcessors = Annotated[
 ]
 """A list of processor components, written like `pipeline.processors`."""
 
+NestedOutputs = Annotated[
+    list[dict[str, Any]],
+    ComponentSlot("output", many=True),
+    WithJsonSchema(
+        {
+            "type": "array",
+            "items": {"type": "object", "required": ["type"]},
+            "x-component": "output",
+        }
+    ),
+]
+"""A list of output components, each written like the top-level `output`."""
+
 NestedOutput = Annotated[
     dict[str, Any],
     ComponentSlot("output", many=False),

@@ -25,7 +25,13 @@ from fustgo.plugins.processors.routing import (
     run_chain,
 )
 from fustgo.plugins.registry import register_output
-from fustgo.plugins.spec import NestedOutput, NestedProcessors, PluginConfig, SqlExpression
+from fustgo.plugins.spec import (
+    NestedOutput,
+    NestedOutputs,
+    NestedProcessors,
+    PluginConfig,
+    SqlExpression,
+)
 
 
 class _Child:
@@ -100,7 +106,7 @@ class _BranchingOutput(Output[Any]):
 class BrokerConfig(PluginConfig):
     """Sends every record to each of several outputs (fan-out)."""
 
-    outputs: list[NestedOutput] = Field(min_length=1)
+    outputs: NestedOutputs = Field(min_length=1)
     """The outputs, each written like a top-level `output`."""
     pattern: Literal["fan_out"] = "fan_out"
     """`fan_out`: every output receives every record."""
