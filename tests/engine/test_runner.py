@@ -269,3 +269,26 @@ def test_backpressure_bounds_the_queue() -> None:
     assert 0 < peak <= 300
     summary_waits = runner._channel.waits
     assert summary_waits.producers_waited_seconds > 0  # readers waited on the slow writer
+
+
+class HoldsState(ParseText):
+    """A processor that keeps records between batches (like aggregate or deduplicate)."""
+
+    @property
+    def holds_state(self) -> bool:
+        return True
+
+
+def test_stateful_processors_disable_resume() -> None:
+    store = MemoryCheckpointStore()
+    observer = StopAfter(records=1_000)
+    parts = make_parts(
+        NumbersInput(20_000, 2, 100),
+        KeyedMemoryOutput(write_delay_seconds=0.001),
+        processors=[HoldsState()],
+        checkpoint={"interval": 0.01},
+    )
+    runner = Runner(parts, store=store, observer=observer)
+    observer.runner = runner
+    assert asyncio.run(runner.run()).status == "interrupted"
+    assert store.load("test") is None  # nothing to resume from: the next run starts over

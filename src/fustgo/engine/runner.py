@@ -111,7 +111,11 @@ class Runner:
     ) -> None:
         self.parts = parts
         self.settings = parts.settings
-        self.store = store if parts.output.durable_flush else None
+        # A checkpoint is only a resume point if nothing between the source and durable data
+        # is lost on a crash: an output that cannot flush durably, or a processor holding
+        # records in memory (aggregates, dedupe keys), means an interrupted run starts over.
+        resumable = parts.output.durable_flush and not any(p.holds_state for p in parts.processors)
+        self.store = store if resumable else None
         self.resume_state = resume_state if self.store is not None else None
         self.observer = observer or RunObserver()
         self.stats = RunStats()

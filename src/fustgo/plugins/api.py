@@ -218,6 +218,13 @@ class Processor(Plugin[ConfigT]):
         super().__init__(config, context)
         self._stats = ProcessorStats()
 
+    @property
+    def holds_state(self) -> bool:
+        """True when records or keys live in this processor between batches (capability
+        `stateful`): checkpoints would then skip what a crash loses, so runs don't resume."""
+        info = getattr(type(self), "info", None)
+        return info is not None and "stateful" in info.capabilities
+
     def process(self, batch: Batch) -> list[Batch]:
         """Transform one batch; an empty list means every record was filtered out."""
         raise NotImplementedError

@@ -217,6 +217,8 @@ class Switch(_BranchingOutput):
             assert isinstance(child, Output)
             children.append(_Child(child))
         self._adopt(children)
+        if any(p.holds_state for chain in self._chains for p in chain):
+            self.durable_flush = False  # type: ignore[misc]  # held records die with a crash
 
     async def write(self, batch: Batch) -> None:
         conditions = [case.condition for case in self.config.cases]

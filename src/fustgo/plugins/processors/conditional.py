@@ -77,6 +77,10 @@ class Conditional(Processor[ConditionalConfig]):
         # Serialize calls when any nested processor keeps state.
         self.thread_safe = all(p.thread_safe for chain in self._all_chains() for p in chain)  # type: ignore[misc]
 
+    @property
+    def holds_state(self) -> bool:
+        return any(p.holds_state for chain in self._all_chains() for p in chain)
+
     def _all_chains(self) -> list[list[Processor[Any]]]:
         return [*self._chains, self._default]
 
