@@ -112,9 +112,8 @@ class FileInput(Input[ConfigT], Generic[ConfigT]):
             check_readable(path)
 
     async def read(self, split: Split, checkpoint: Checkpoint | None) -> AsyncIterator[Batch]:
-        path = Path(split.params["path"])
         skip = int(checkpoint.position.get("rows", 0)) if checkpoint else 0
-        batches = self._batches(path, skip)
+        batches = self._batches(split, skip)
         # A cancelled `to_thread` leaves its thread running: the file generator may be closed
         # only once that step is over, hence the lock around each step and the close.
         busy = threading.Lock()
@@ -141,9 +140,10 @@ class FileInput(Input[ConfigT], Generic[ConfigT]):
         finally:
             await asyncio.to_thread(finish)
 
-    def _batches(self, path: Path, skip: int) -> Iterator[tuple[pa.RecordBatch, int]]:
-        """Batches of one file after the first `skip` records, with the records done after each."""
-        start, pieces = self._pieces(path, skip)
+    def _batches(self, split: Split, skip: int) -> Iterator[tuple[pa.RecordBatch, int]]:
+        """Batches of one split after its first `skip` records, with the records done after each."""
+        path = Path(split.params["path"])
+        start, pieces = self._pieces(split, skip)
         try:
             for batch, end in assemble(
                 pieces, start=start, skip=skip, batch_size=self.context.batch_size,
@@ -166,8 +166,9 @@ class FileInput(Input[ConfigT], Generic[ConfigT]):
         """The schema of the batches, from the first file(s), cheaply."""
         raise NotImplementedError
 
-    def _pieces(self, path: Path, skip: int) -> tuple[int, Iterator[Piece]]:
-        """The pieces of a file and the record index of the first one (> 0 if it skipped)."""
+    def _pieces(self, split: Split, skip: int) -> tuple[int, Iterator[Piece]]:
+        """The pieces of a split (`params["path"]` is its file) and the record index of the
+        first one (> 0 if it skipped)."""
         raise NotImplementedError
 
     def _finish_batch(self, batch: pa.RecordBatch, first_record: int, path: Path) -> pa.RecordBatch:

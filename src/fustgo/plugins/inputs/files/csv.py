@@ -20,6 +20,7 @@ from typing import Any
 import pyarrow as pa
 from pydantic import Field, field_validator
 
+from fustgo.engine.batch import Split
 from fustgo.engine.errors import ConfigError, TerminalError
 from fustgo.engine.types import from_arrow, parse_type
 from fustgo.engine.units import ByteSize
@@ -182,7 +183,8 @@ class CsvInput(FileInput[CsvInputConfig]):
         """The row number (as Arrow counts: skipped rows and the header included) of record 0."""
         return self.config.skip_rows + (1 if self.config.header else 0) + 1
 
-    def _pieces(self, path: Path, skip: int) -> tuple[int, Iterator[Piece]]:
+    def _pieces(self, split: Split, skip: int) -> tuple[int, Iterator[Piece]]:
+        path = Path(split.params["path"])
         return 0, self._read_file(path)
 
     def _read_file(self, path: Path) -> Iterator[Piece]:

@@ -25,7 +25,7 @@ from typing import Any, Literal
 import pyarrow as pa
 from pydantic import Field, field_validator
 
-from fustgo.engine.batch import as_record_batch
+from fustgo.engine.batch import Split, as_record_batch
 from fustgo.engine.errors import TerminalError
 from fustgo.engine.types import from_arrow, parse_type
 from fustgo.engine.units import ByteSize
@@ -136,7 +136,8 @@ class JsonInput(FileInput[JsonInputConfig]):
             )
         return _first_seen(schemas)
 
-    def _pieces(self, path: Path, skip: int) -> tuple[int, Iterator[Piece]]:
+    def _pieces(self, split: Split, skip: int) -> tuple[int, Iterator[Piece]]:
+        path = Path(split.params["path"])
         return 0, self._read_file(path)
 
     def _read_file(self, path: Path) -> Iterator[Piece]:

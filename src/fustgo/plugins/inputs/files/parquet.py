@@ -2,18 +2,23 @@
 
 The schema is the first file's (projected by `columns`); other files are cast to it by
 column name, and a file that cannot be is an error naming the file and the columns.
+When there are fewer files than channels, a file with several row groups is cut into
+contiguous row-group ranges of about equal rows, so one big file is read in parallel.
 Resuming skips whole row groups by their metadata, then the rest of one group.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 from pydantic import Field
 
+from fustgo.engine.batch import Split
 from fustgo.engine.errors import ConfigError, TerminalError
 from fustgo.plugins.inputs.files.base import FileInput, FileInputConfig, Piece
 from fustgo.plugins.registry import register_input
@@ -38,7 +43,37 @@ class ParquetInputConfig(FileInputConfig):
     ],
 )
 class ParquetInput(FileInput[ParquetInputConfig]):
-    """One split per file; record counts come from the files' metadata."""
+    """One split per file, or per row-group range of big files; counts from the metadata."""
+
+    async def splits(self, parallelism: int) -> list[Split]:
+        whole = await super().splits(parallelism)
+        if not whole or len(whole) >= parallelism:
+            return whole
+        pieces_per_file = -(-parallelism // len(whole))
+        cut = await asyncio.to_thread(
+            lambda: [part for split in whole for part in self._cut(split, pieces_per_file)]
+        )
+        self._splits = cut
+        return list(cut)
+
+    def _cut(self, split: Split, pieces: int) -> list[Split]:
+        """`split` as up to `pieces` contiguous row-group ranges of about equal rows."""
+        metadata = self._open(Path(split.params["path"])).metadata
+        rows = [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)]
+        ranges = row_group_ranges(rows, pieces)
+        if len(ranges) <= 1:
+            return [split]
+        return [
+            replace(
+                split,
+                id=f"{split.id}#row-groups-{low}-{high - 1}",
+                params={**split.params, "row_groups": [low, high]},
+                description=f"{split.description}, row groups {low}–{high - 1}",
+                estimated_records=sum(rows[low:high]),
+                estimated_bytes=None,
+            )
+            for low, high in ranges
+        ]
 
     def _discover_schema(self, files: list[Path]) -> pa.Schema | None:
         path = files[0]
@@ -65,22 +100,21 @@ class ParquetInput(FileInput[ParquetInputConfig]):
     def _count_records(self, path: Path) -> int | None:
         return int(self._open(path).metadata.num_rows)
 
-    def _pieces(self, path: Path, skip: int) -> tuple[int, Iterator[Piece]]:
+    def _pieces(self, split: Split, skip: int) -> tuple[int, Iterator[Piece]]:
+        path = Path(split.params["path"])
         parquet = self._open(path)
         metadata = parquet.metadata
-        first_group, start = 0, 0
-        while (
-            first_group < metadata.num_row_groups
-            and start + metadata.row_group(first_group).num_rows <= skip
-        ):
+        first_group, end_group = split.params.get("row_groups", [0, metadata.num_row_groups])
+        start = 0
+        while first_group < end_group and start + metadata.row_group(first_group).num_rows <= skip:
             start += metadata.row_group(first_group).num_rows
             first_group += 1
-        return start, self._read_groups(parquet, path, first_group)
+        return start, self._read_groups(parquet, path, range(first_group, end_group))
 
-    def _read_groups(self, parquet: Any, path: Path, first_group: int) -> Iterator[Piece]:
+    def _read_groups(self, parquet: Any, path: Path, row_groups: range) -> Iterator[Piece]:
         assert self._schema is not None
         schema = self._schema
-        groups = list(range(first_group, parquet.metadata.num_row_groups))
+        groups = list(row_groups)
         try:
             _check_columns(parquet.schema_arrow, schema, path)
             if not groups:
@@ -93,6 +127,27 @@ class ParquetInput(FileInput[ParquetInputConfig]):
             raise TerminalError(f"Cannot read Parquet file `{path}`: {exc}.") from exc
         finally:
             parquet.close()
+
+
+def row_group_ranges(rows: list[int], pieces: int) -> list[tuple[int, int]]:
+    """Cut row groups (their row counts) into at most `pieces` contiguous `[low, high)`
+    ranges of about equal rows; every group is in exactly one range."""
+    if not rows:
+        return []
+    pieces = max(1, min(pieces, len(rows)))
+    total = sum(rows)
+    ranges, low, done = [], 0, 0
+    for index, count in enumerate(rows):
+        done += count
+        pieces_left = pieces - len(ranges) - 1  # pieces still to start after this one
+        groups_left = len(rows) - index - 1
+        balanced = done >= total * (len(ranges) + 1) / pieces
+        if pieces_left and ((balanced and groups_left >= pieces_left) or groups_left < pieces_left):
+            ranges.append((low, index + 1))
+            low = index + 1
+    if low < len(rows):
+        ranges.append((low, len(rows)))
+    return ranges
 
 
 def _check_columns(found: pa.Schema, schema: pa.Schema, path: Path) -> None:
