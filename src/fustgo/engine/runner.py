@@ -346,11 +346,13 @@ class Runner:
         await self._channel.put(_WriteItem(None, done), 0, 0)
 
     async def _process_and_hand_on(self, batch: Batch) -> None:
-        outputs = (
-            await asyncio.to_thread(self._run_processors, batch, 0) if self._stages else [batch]
-        )
-        for stage in self._stages:
-            await self._dead_letters_from(stage.processor)
+        try:
+            outputs = (
+                await asyncio.to_thread(self._run_processors, batch, 0) if self._stages else [batch]
+            )
+        finally:  # what a stage rejected before a later one failed is still kept
+            for stage in self._stages:
+                await self._dead_letters_from(stage.processor)
         outputs = [b for b in outputs if b.num_rows > 0]
         # Only the last output batch carries the checkpoint: saving it earlier could skip
         # the batches after it if the run stopped between two writes.
@@ -457,8 +459,13 @@ class Runner:
             self._output_stage.records_failed += data.num_rows
 
         written = await write_isolating(write, batch.data, reject)
-        # Outputs that route or transform (switch, broker) reject records of their own.
-        await self._dead_letters_from(self.parts.output)
+        # Outputs that route (switch, broker) reject records of their own, and their case
+        # processors may filter some: neither was written.
+        rejected_inside = await self._dead_letters_from(self.parts.output)
+        filtered_inside = self.parts.output.stats().records_filtered
+        written -= rejected_inside + filtered_inside - self._output_stage.records_filtered
+        self._output_stage.records_filtered = filtered_inside
+        self._output_stage.records_failed += rejected_inside
         self._output_stage.seconds += time.perf_counter() - started
         self._output_stage.records_in += batch.num_rows
         self._output_stage.records_out += written
@@ -482,9 +489,13 @@ class Runner:
 
     # ---------------------------------------------------------------------- dead letters
 
-    async def _dead_letters_from(self, plugin: Plugin) -> None:
+    async def _dead_letters_from(self, plugin: Plugin) -> int:
+        """Send what `plugin` rejected to the dead-letter output; return how many records."""
+        count = 0
         for rejected in plugin.take_rejected():
             await self._dead_letter(rejected)
+            count += rejected.records.num_rows
+        return count
 
     async def _dead_letter(self, rejected: RejectedRecords) -> None:
         batch = dead_letter_batch(rejected, self.parts.name)
@@ -582,7 +593,8 @@ class Runner:
             ended_at=time.time(),
             records_read=self.stats.records_read,
             records_written=self.stats.records_written,
-            records_filtered=sum(s.records_filtered for s in stages),
+            records_filtered=sum(s.records_filtered for s in stages)
+            + self._output_stage.records_filtered,
             records_failed=self.stats.records_failed,
             bytes_read=self.stats.bytes_read,
             bytes_written=output_stats.bytes_written,

@@ -107,6 +107,8 @@ class OutputStats:
     """Counters of one output in one run."""
 
     records_written: int = 0
+    records_filtered: int = 0
+    """Records the output dropped on purpose (a `switch` case's filter), not written."""
     bytes_written: int = 0
     batches_written: int = 0
     files_written: int = 0

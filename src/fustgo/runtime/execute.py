@@ -196,7 +196,7 @@ async def run_pipeline(
 def _describe(component: ComponentSpec, base_dir: Path) -> str:
     path = getattr(component.config, "path", None)
     if isinstance(path, str):
-        resolved = Path(path) if Path(path).is_absolute() else base_dir / path
+        resolved = Path(os.path.normpath(path if Path(path).is_absolute() else base_dir / path))
         try:
             return str(resolved.relative_to(Path.cwd()))
         except ValueError:

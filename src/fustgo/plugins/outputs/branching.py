@@ -17,7 +17,7 @@ from pydantic import Field
 
 from fustgo.engine.batch import Batch
 from fustgo.engine.isolation import write_isolating
-from fustgo.plugins.api import Output, PluginContext, Processor
+from fustgo.plugins.api import Output, OutputStats, PluginContext, Processor
 from fustgo.plugins.processors.routing import (
     build_chain,
     finish_chain,
@@ -219,6 +219,13 @@ class Switch(_BranchingOutput):
         self._adopt(children)
         if any(p.holds_state for chain in self._chains for p in chain):
             self.durable_flush = False  # type: ignore[misc]  # held records die with a crash
+
+    def stats(self) -> OutputStats:
+        """Own counters, with what the cases' processors filtered."""
+        self._stats.records_filtered = sum(
+            p.stats().records_filtered for chain in self._chains for p in chain
+        )
+        return self._stats
 
     async def write(self, batch: Batch) -> None:
         conditions = [case.condition for case in self.config.cases]
