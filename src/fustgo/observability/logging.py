@@ -54,4 +54,4 @@ def configure_logging(
     root = logging.getLogger("fustgo")
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    root.propagate = False
+    root.propagate = True  # the handler above is the only one; tests capture at the root

@@ -70,6 +70,25 @@ SqlExpression = Annotated[
 """A SQL expression, parsed when the config is validated (error type `sql_syntax`)."""
 
 
+def _check_type_name(value: str) -> str:
+    from fustgo.engine.errors import ConfigError
+    from fustgo.engine.types import parse_type
+
+    try:
+        parse_type(value)
+    except ConfigError as exc:
+        raise PydanticCustomError("type_name", "{reason}", {"reason": str(exc)}) from exc
+    return value
+
+
+TypeName = Annotated[
+    str,
+    AfterValidator(_check_type_name),
+    WithJsonSchema({"type": "string", "x-widget": "logical-type"}),
+]
+"""A logical type as `engine.types.parse_type` reads it (`int64`, `decimal(10,2)`, `date`)."""
+
+
 @dataclass(frozen=True)
 class ComponentSlot:
     """Marks a config field holding nested components (a branch's processors, a case's output).

@@ -27,7 +27,7 @@ from fustgo.plugins.api import Processor
 from fustgo.plugins.processors.failures import OnError, settle_failures
 from fustgo.plugins.processors.frames import splice, to_frame
 from fustgo.plugins.processors.transform.casts import (
-    TypeName,
+    CastTypeName,
     cast_expression,
     cast_failure_message,
     describe_type,
@@ -65,7 +65,7 @@ class RegexExtractConfig(PluginConfig):
     pattern: RegexPattern
     """A regular expression with named groups, one per field to write, e.g.
     `"^(?P<level>[A-Z]+) (?P<code>\\d+)"`. `(?i)` at the start ignores case."""
-    types: dict[str, TypeName] = Field(default_factory=dict)
+    types: dict[str, CastTypeName] = Field(default_factory=dict)
     """Group → logical type to cast its text to, e.g. `{code: int32, day: date}`; the other
     groups stay text."""
     keep_source: bool = True

@@ -8,12 +8,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from fustgo.engine.errors import ConfigError
-from fustgo.engine.types import parse_type
-from fustgo.plugins.spec import SqlExpression
+from fustgo.plugins.spec import SqlExpression, TypeName
 
 Record = dict[str, Any]
 """One record as written in YAML: field name → value."""
@@ -28,17 +25,7 @@ def _env_text(value: Any) -> Any:
     return value
 
 
-def _check_type_name(value: str) -> str:
-    try:
-        parse_type(value)
-    except ConfigError as exc:
-        raise PydanticCustomError("type_name", "{reason}", {"reason": str(exc)}) from exc
-    return value
-
-
 EnvValue = Annotated[str, BeforeValidator(_env_text)]
-TypeName = Annotated[str, AfterValidator(_check_type_name)]
-"""A logical type as `engine.types.parse_type` reads it (`int64`, `decimal(10,2)`, `date`)."""
 
 
 class _Strict(BaseModel):

@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from pydantic import AfterValidator, WithJsonSchema
+from pydantic import AfterValidator
 from pydantic_core import PydanticCustomError
 
 from fustgo.engine.errors import ConfigError
 from fustgo.engine.types import INTEGER_KINDS, LogicalType, from_arrow, parse_type
 from fustgo.plugins.processors.transform.messages import message_text
+from fustgo.plugins.spec import TypeName
 
 if TYPE_CHECKING:
     import polars as pl
@@ -27,11 +28,8 @@ _TRUE = ("true", "t", "yes", "y", "1")
 _FALSE = ("false", "f", "no", "n", "0")
 
 
-def _check_type_name(value: str) -> str:
-    try:
-        logical = parse_type(value)
-    except ConfigError as exc:
-        raise PydanticCustomError("type_name", "{reason}", {"reason": str(exc)}) from exc
+def _decimal_fits_a_cast(value: str) -> str:
+    logical = parse_type(value)
     if logical.kind == "decimal" and (logical.precision or 0) > 38:
         raise PydanticCustomError(
             "type_name",
@@ -41,12 +39,8 @@ def _check_type_name(value: str) -> str:
     return value
 
 
-TypeName = Annotated[
-    str,
-    AfterValidator(_check_type_name),
-    WithJsonSchema({"type": "string", "x-widget": "logical-type"}),
-]
-"""A logical type as `parse_type` reads it (`int64`, `decimal(10,2)`, `timestamp(UTC)`)."""
+CastTypeName = Annotated[TypeName, AfterValidator(_decimal_fits_a_cast)]
+"""A logical type a cast can produce (`int64`, `decimal(10,2)`, `timestamp(UTC)`)."""
 
 
 @cache

@@ -14,7 +14,7 @@ from fustgo.plugins.api import Processor
 from fustgo.plugins.processors.failures import OnError, settle_failures
 from fustgo.plugins.processors.frames import splice, to_frame
 from fustgo.plugins.processors.transform.casts import (
-    TypeName,
+    CastTypeName,
     cast_expression,
     cast_failure_message,
     iso_cast,
@@ -37,7 +37,7 @@ _FLAG = "__fustgo_failed"
 class TransformConfig(PluginConfig):
     """Casts fields, changes values with operations and computes fields with SQL."""
 
-    casts: dict[str, TypeName] = Field(default_factory=dict)
+    casts: dict[str, CastTypeName] = Field(default_factory=dict)
     """Field → logical type, e.g. `{age: int64, price: "decimal(10,2)", day: date}`."""
     operations: list[Operation] = Field(default_factory=list)
     """Steps run in order after the casts, each selected by `op`: `map_values`, `concat`,
