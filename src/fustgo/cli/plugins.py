@@ -135,11 +135,11 @@ def _describe(info: PluginInfo, registry: Registry) -> Group:
     parts.append(Text(f"\n{info.description}\n"))
     fields = Table("field", "type", "default", "description", title="Fields", title_justify="left")
     for field in config_fields(schema):
-        fields.add_row(
-            field.path,
-            field.type,
-            "required" if field.required else field.default,
-            field.description,
+        fields.add_row(  # Text, not str: `[...]` in a description is not Rich markup
+            Text(field.path),
+            Text(field.type),
+            Text("required" if field.required else field.default),
+            Text(field.description),
         )
     parts.append(fields)
     for number, example in enumerate(info.examples, start=1):
