@@ -12,7 +12,16 @@ from fustgo.plugins.outputs import branching as _output_branching
 from fustgo.plugins.outputs import files as _output_files
 from fustgo.plugins.outputs import sqlite as _output_sqlite
 from fustgo.plugins.outputs import stdout as _output_stdout
+from fustgo.plugins.processors import aggregate as _processor_aggregate
 from fustgo.plugins.processors import conditional as _processor_conditional
+from fustgo.plugins.processors import date_format as _processor_date_format
+from fustgo.plugins.processors import deduplicate as _processor_deduplicate
+from fustgo.plugins.processors import enrichment as _processor_enrichment
 from fustgo.plugins.processors import filter as _processor_filter
+from fustgo.plugins.processors import json_codec as _processor_json_codec
 from fustgo.plugins.processors import mapping as _processor_mapping
+from fustgo.plugins.processors import merge as _processor_merge
+from fustgo.plugins.processors import regex_extract as _processor_regex_extract
+from fustgo.plugins.processors import split as _processor_split
+from fustgo.plugins.processors import sql as _processor_sql
 from fustgo.plugins.processors import transform as _processor_transform
