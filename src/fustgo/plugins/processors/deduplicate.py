@@ -282,9 +282,10 @@ class KeyTable:
         probe = (keys & np.uint64(mask)).astype(np.int64)
         while keys.size:
             free = np.flatnonzero(self.hashes[probe] == 0)
-            _, first = np.unique(probe[free], return_index=True)
-            won = free[first]  # one key per free slot; the others probe on
-            self.hashes[probe[won]] = keys[won]
+            # Keys racing for one free slot: the last write stays; reading back tells which
+            # key won (keys are distinct), without sorting. The others probe on.
+            self.hashes[probe[free]] = keys[free]
+            won = free[self.hashes[probe[free]] == keys[free]]
             self.stamps[probe[won]] = stamps[won]
             self.size += len(won)
             lost = np.ones(len(keys), dtype=bool)
