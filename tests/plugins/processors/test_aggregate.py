@@ -233,7 +233,7 @@ def test_more_groups_than_max_groups_stops_the_run() -> None:
         ("sum(customer)", "aggregations.total` is `sum(customer)`, but `customer` holds String"),
         ("avg(flag)", "`avg(flag)`, but `flag` holds Boolean values"),
         ("min(tags)", "`min(tags)`, but `tags` holds List"),
-        ("sum(missing)", "Fields ['missing'] used by `aggregate` are not in the batch"),
+        ("sum(missing)", "Field `missing` in `aggregate` is not in the batch"),
     ],
 )
 def test_wrong_types_and_missing_fields_stop_the_run(aggregation: str, message: str) -> None:

@@ -195,8 +195,8 @@ def test_a_missing_key_field_names_the_available_ones() -> None:
     with pytest.raises(TerminalError) as error:
         processor.process(batch_of({"id": [1], "order_id": [1]}))
     assert str(error.value) == (
-        "Fields ['line'] in `deduplicate.key_fields` are not in the batch; fields are: "
-        "id, order_id."
+        "Field `line` in `deduplicate.key_fields` is not in the batch; fields are: "
+        "id, order_id. Fix the name, or add the field in an earlier step."
     )
 
 

@@ -92,8 +92,9 @@ def test_a_missing_column_names_the_available_ones() -> None:
     with pytest.raises(TerminalError) as error:
         make_filter("price > 0").process(ORDERS)
     assert str(error.value) == (
-        "Column `price` used in `filter` condition `price > 0` is not in the batch; "
-        "columns are: id, amount, status, 城市, doc."
+        "Field `price` in the `filter` condition `price > 0` is not in the batch; "
+        "fields are: id, amount, status, 城市, doc. Fix the name, or add the field in an "
+        "earlier step."
     )
 
 

@@ -420,7 +420,7 @@ def test_encode_then_decode_gives_the_records_back() -> None:
 
 
 def test_encode_errors_name_the_field() -> None:
-    with pytest.raises(TerminalError, match=r"Fields \['nope'\] in `json_encode.source_fields`"):
+    with pytest.raises(TerminalError, match=r"Field `nope` in `json_encode.source_fields`"):
         encoder(source_fields=["nope"]).process(batch_of({"id": [1]}))
     nested = batch_of({"blob": [{"bytes": b"\x01"}]})
     with pytest.raises(TerminalError, match=r"binary values inside nested field\(s\) \['blob'\]"):

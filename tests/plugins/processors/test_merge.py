@@ -186,7 +186,7 @@ def test_empty_batches_hold_nothing() -> None:
 
 
 def test_errors_name_the_fields() -> None:
-    with pytest.raises(TerminalError, match=r"Fields \['user', 'nope'\] in `merge` are not in"):
+    with pytest.raises(TerminalError, match=r"Fields `user`, `nope` in `merge` are not in"):
         run(make(fields={"nope": "sum"}), {"other": [1]})
     with pytest.raises(TerminalError, match=r"`merge.fields.city: sum` adds numbers, but `city`"):
         run(make(fields={"city": "sum"}), {"user": [1], "city": ["x"]})

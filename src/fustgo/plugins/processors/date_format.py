@@ -34,7 +34,7 @@ from fustgo.engine.batch import Batch
 from fustgo.engine.errors import TerminalError
 from fustgo.plugins.api import Processor
 from fustgo.plugins.processors.failures import OnError, settle_failures
-from fustgo.plugins.processors.frames import splice, to_frame
+from fustgo.plugins.processors.frames import require_fields, splice, to_frame
 from fustgo.plugins.processors.transform.casts import describe_type, plain_text
 from fustgo.plugins.processors.transform.messages import message_text, row_messages
 from fustgo.plugins.processors.transform.zones import TimeZoneName
@@ -174,11 +174,7 @@ class DateFormat(Processor[DateFormatConfig]):
 
         data = batch.data
         source = self.config.source_field
-        if source not in data.schema.names:
-            raise TerminalError(
-                f"Field `{source}` in `date_format.source_field` is not in the batch; "
-                f"fields are: {', '.join(data.schema.names)}."
-            )
+        require_fields(data.schema, [source], "`date_format.source_field`")
         frame = plain_text(to_frame(data, [source]))
         dtype = frame.schema[source]
         moment, zoned = self._read(data.column(source), dtype)

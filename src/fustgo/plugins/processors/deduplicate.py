@@ -35,7 +35,7 @@ from fustgo.engine.batch import Batch, BatchMetadata
 from fustgo.engine.errors import TerminalError
 from fustgo.engine.units import Duration
 from fustgo.plugins.api import PluginContext, Processor
-from fustgo.plugins.processors.frames import to_frame
+from fustgo.plugins.processors.frames import require_fields, to_frame
 from fustgo.plugins.registry import register_processor
 from fustgo.plugins.spec import PluginConfig, ui
 
@@ -220,12 +220,7 @@ class Deduplicate(Processor[DeduplicateConfig]):
         import numpy as np
         import polars as pl
 
-        missing = [name for name in self.config.key_fields if name not in data.schema.names]
-        if missing:
-            raise TerminalError(
-                f"Fields {missing} in `deduplicate.key_fields` are not in the batch; fields "
-                f"are: {', '.join(data.schema.names)}."
-            )
+        require_fields(data.schema, self.config.key_fields, "`deduplicate.key_fields`")
         try:
             hashes = to_frame(data, self.config.key_fields).hash_rows().to_numpy()
         except pl.exceptions.PolarsError as exc:

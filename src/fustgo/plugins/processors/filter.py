@@ -13,7 +13,7 @@ from fustgo.engine.batch import Batch
 from fustgo.engine.errors import TerminalError
 from fustgo.engine.expressions import compile_expression, referenced_columns
 from fustgo.plugins.api import Processor
-from fustgo.plugins.processors.frames import to_frame
+from fustgo.plugins.processors.frames import require_fields, to_frame
 from fustgo.plugins.registry import register_processor
 from fustgo.plugins.spec import PluginConfig, SqlExpression
 
@@ -49,14 +49,11 @@ class Filter(Processor[FilterConfig]):
         import polars as pl
 
         expression = compile_expression(self.config.condition)
-        missing = [
-            name for name in referenced_columns(expression) if name not in batch.schema.names
-        ]
-        if missing:
-            raise TerminalError(
-                f"Column `{missing[0]}` used in `filter` condition `{self.config.condition}` "
-                f"is not in the batch; columns are: {', '.join(batch.schema.names)}."
-            )
+        require_fields(
+            batch.schema,
+            referenced_columns(expression),
+            f"the `filter` condition `{self.config.condition}`",
+        )
         frame = to_frame(batch.data, list(dict.fromkeys(referenced_columns(expression))))
         try:
             mask = frame.with_columns(expression.alias(_KEEP)).get_column(_KEEP)

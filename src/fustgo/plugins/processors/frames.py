@@ -9,11 +9,13 @@ tag) for a column whose logical type did not change.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
 from fustgo.engine.batch import as_record_batch
+from fustgo.engine.errors import TerminalError
 from fustgo.engine.types import from_arrow
 
 if TYPE_CHECKING:
@@ -77,3 +79,20 @@ def _stable_field(field: pa.Field, reference: pa.Field | None) -> pa.Field:
 def _is_temporal(arrow_type: pa.DataType) -> bool:
     # Polars computes times in nanoseconds; FustGo carries microseconds.
     return pa.types.is_time(arrow_type) or pa.types.is_timestamp(arrow_type)
+
+
+def require_fields(schema: pa.Schema, fields: Iterable[str], where: str) -> None:
+    """Stop the run when a field a processor needs is missing, naming it and the fields there.
+
+    `where` says who needs it (`` `deduplicate.key_fields` ``, `` the `filter` condition ``).
+    """
+    present = set(schema.names)
+    missing = [name for name in dict.fromkeys(fields) if name not in present]
+    if missing:
+        listed = ", ".join(f"`{name}`" for name in missing)
+        noun = "Field" if len(missing) == 1 else "Fields"
+        verb = "is" if len(missing) == 1 else "are"
+        raise TerminalError(
+            f"{noun} {listed} in {where} {verb} not in the batch; fields are: "
+            f"{', '.join(schema.names)}. Fix the name, or add the field in an earlier step."
+        )

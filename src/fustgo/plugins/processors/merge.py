@@ -31,7 +31,7 @@ from fustgo.engine.errors import TerminalError
 from fustgo.engine.types import LogicalType, from_arrow
 from fustgo.engine.units import ByteSize
 from fustgo.plugins.api import PluginContext, Processor
-from fustgo.plugins.processors.frames import to_batch, to_frame
+from fustgo.plugins.processors.frames import require_fields, to_batch, to_frame
 from fustgo.plugins.registry import register_processor
 from fustgo.plugins.spec import PluginConfig, ui
 
@@ -164,12 +164,7 @@ class Merge(Processor[MergeConfig]):
                     "the types with `transform` before `merge`."
                 )
             return
-        names = schema.names
-        missing = [n for n in [*self.config.merge_key, *self.config.fields] if n not in names]
-        if missing:
-            raise TerminalError(
-                f"Fields {missing} in `merge` are not in the batch; fields are: {', '.join(names)}."
-            )
+        require_fields(schema, [*self.config.merge_key, *self.config.fields], "`merge`")
         self._how = {
             f.name: self.config.fields.get(f.name, self.config.strategy)
             for f in schema

@@ -25,7 +25,7 @@ from fustgo.engine.batch import Batch
 from fustgo.engine.errors import TerminalError
 from fustgo.plugins.api import Processor
 from fustgo.plugins.processors.failures import OnError, settle_failures
-from fustgo.plugins.processors.frames import splice, to_frame
+from fustgo.plugins.processors.frames import require_fields, splice, to_frame
 from fustgo.plugins.processors.transform.casts import (
     CastTypeName,
     cast_expression,
@@ -132,11 +132,7 @@ class RegexExtract(Processor[RegexExtractConfig]):
 
         data = batch.data
         source = self.config.source_field
-        if source not in data.schema.names:
-            raise TerminalError(
-                f"Field `{source}` in `regex_extract.source_field` is not in the batch; "
-                f"fields are: {', '.join(data.schema.names)}."
-            )
+        require_fields(data.schema, [source], "`regex_extract.source_field`")
         frame = to_frame(data, [source])
         text = _text(frame.schema[source], source)
         names = list(group_names(self.config.pattern))

@@ -23,6 +23,7 @@ from fustgo.engine.batch import Batch
 from fustgo.engine.errors import TerminalError
 from fustgo.engine.types import from_arrow
 from fustgo.plugins.api import Processor
+from fustgo.plugins.processors.frames import require_fields
 from fustgo.plugins.registry import register_processor
 from fustgo.plugins.spec import PluginConfig
 
@@ -103,11 +104,7 @@ class SplitRecords(Processor[SplitConfig]):
     def _lists(self, data: pa.RecordBatch) -> pa.Array:
         """The split field as a list array (text split by the delimiter, empty text → NULL)."""
         name = self.config.field
-        if name not in data.schema.names:
-            raise TerminalError(
-                f"Field `{name}` in `split.field` is not in the batch; fields are: "
-                f"{', '.join(data.schema.names)}."
-            )
+        require_fields(data.schema, [name], "`split.field`")
         column = data.column(name)
         if pa.types.is_null(column.type):  # all NULL: nothing to split in any record
             return pa.nulls(len(column), pa.list_(pa.null()))

@@ -191,7 +191,7 @@ def test_duplicate_lookup_keys_are_an_error_naming_one() -> None:
 
 def test_missing_key_field_in_the_batch_or_in_the_lookup() -> None:
     processor = make({"key": "country", "lookup": COUNTRIES})
-    with pytest.raises(TerminalError, match=r"\['country'\] of `enrichment.key` are not in"):
+    with pytest.raises(TerminalError, match=r"Field `country` in `enrichment.key` is not in"):
         processor.process(batch_of({"id": [1]}))
     processor = make({"key": "country", "lookup": {**COUNTRIES, "key": "iso"}})
     with pytest.raises(TerminalError, match=r"has no column `iso`; its columns are `code`"):

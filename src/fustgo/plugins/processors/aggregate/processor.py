@@ -30,7 +30,7 @@ from fustgo.plugins.processors.aggregate.windows import (
     timestamp,
 )
 from fustgo.plugins.processors.failures import settle_failures
-from fustgo.plugins.processors.frames import to_batch, to_frame
+from fustgo.plugins.processors.frames import require_fields, to_batch, to_frame
 from fustgo.plugins.registry import register_processor
 from fustgo.plugins.spec import PluginConfig, ui
 
@@ -200,12 +200,7 @@ class Aggregate(Processor[AggregateConfig]):
         window_field = self.config.window.field if self.config.window else None
         fields = {call.field for call in self._calls.values() if call.field}
         wanted = [*self.config.group_by, *fields, *([window_field] if window_field else [])]
-        missing = [name for name in dict.fromkeys(wanted) if name not in names]
-        if missing:
-            raise TerminalError(
-                f"Fields {missing} used by `aggregate` are not in the batch; fields are: "
-                f"{', '.join(names)}."
-            )
+        require_fields(data.schema, wanted, "`aggregate`")
         frame = to_frame(data, [name for name in names if name in set(wanted)])
         for name, call in self._calls.items():
             if call.field is not None:

@@ -24,7 +24,6 @@ import pyarrow as pa
 from pydantic import Field, model_validator
 
 from fustgo.engine.batch import Batch
-from fustgo.engine.errors import TerminalError
 from fustgo.engine.retry import Sleep
 from fustgo.engine.settings import RetryPolicy
 from fustgo.engine.types import from_arrow, parse_type
@@ -54,7 +53,7 @@ from fustgo.plugins.processors.enrichment.redis import RedisLookup
 from fustgo.plugins.processors.enrichment.sqlite import SqliteLookup
 from fustgo.plugins.processors.enrichment.static import StaticLookup
 from fustgo.plugins.processors.failures import settle_failures
-from fustgo.plugins.processors.frames import splice, to_frame
+from fustgo.plugins.processors.frames import require_fields, splice, to_frame
 from fustgo.plugins.registry import register_processor
 from fustgo.plugins.spec import PluginConfig, TypeName, ui
 
@@ -253,12 +252,7 @@ class Enrichment(Processor[EnrichmentConfig]):
         if batch.num_rows == 0:
             return []
         data = batch.data
-        missing = [name for name in self.config.key if name not in data.schema.names]
-        if missing:
-            raise TerminalError(
-                f"Key field(s) {missing} of `enrichment.key` are not in the batch; fields "
-                f"are: {', '.join(data.schema.names)}."
-            )
+        require_fields(data.schema, self.config.key, "`enrichment.key`")
         ready = self._open(data.schema)
         columns = self._columns
         records = to_frame(data, list(self.config.key))

@@ -34,6 +34,7 @@ from fustgo.engine.errors import ConfigError, TerminalError
 from fustgo.engine.types import from_arrow, parse_type
 from fustgo.plugins.api import PluginContext, Processor
 from fustgo.plugins.processors.failures import ON_ERROR_DOC, OnError, settle_failures
+from fustgo.plugins.processors.frames import require_fields
 from fustgo.plugins.processors.json_codec.lines import (
     REFUSED,
     JsonLines,
@@ -157,11 +158,7 @@ class JsonDecode(Processor[JsonDecodeConfig]):
 
     def _text(self, data: pa.RecordBatch) -> pa.Array:
         name = self.config.source_field
-        if name not in data.schema.names:
-            raise TerminalError(
-                f"Field `{name}` in `json_decode.source_field` is not in the batch; fields "
-                f"are: {', '.join(data.schema.names)}."
-            )
+        require_fields(data.schema, [name], "`json_decode.source_field`")
         column = data.column(name)
         if pa.types.is_null(column.type):  # Arrow's type of an all-NULL column
             return pa.nulls(len(column), pa.large_string())

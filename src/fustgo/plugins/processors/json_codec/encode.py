@@ -18,7 +18,7 @@ from fustgo.engine.batch import Batch
 from fustgo.engine.errors import TerminalError
 from fustgo.engine.types import LogicalType, from_arrow
 from fustgo.plugins.api import Processor
-from fustgo.plugins.processors.frames import to_frame
+from fustgo.plugins.processors.frames import require_fields, to_frame
 from fustgo.plugins.registry import register_processor
 from fustgo.plugins.spec import PluginConfig
 
@@ -55,12 +55,7 @@ class JsonEncode(Processor[JsonEncodeConfig]):
             return []
         data = batch.data
         names = self.config.source_fields or list(data.schema.names)
-        missing = [name for name in names if name not in data.schema.names]
-        if missing:
-            raise TerminalError(
-                f"Fields {missing} in `json_encode.source_fields` are not in the batch; "
-                f"fields are: {', '.join(data.schema.names)}."
-            )
+        require_fields(data.schema, names, "`json_encode.source_fields`")
         text = _encode_objects(data.select(names))
         target = self.config.target_field
         field = LogicalType("json").to_arrow_field(target)
