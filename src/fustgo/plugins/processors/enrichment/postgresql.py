@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -30,11 +29,14 @@ from fustgo.plugins.api import PluginContext
 from fustgo.plugins.processors.enrichment.base import (
     LookupColumns,
     LookupShape,
-    RemoteSource,
-    Retrier,
     apply_types,
 )
-from fustgo.plugins.processors.enrichment.sql import SqlLookupConfig, check_columns, quote
+from fustgo.plugins.processors.enrichment.sql import (
+    SqlLookupConfig,
+    SqlSource,
+    check_columns,
+    quote,
+)
 from fustgo.plugins.spec import PluginConfig, ui
 
 if TYPE_CHECKING:
@@ -108,7 +110,7 @@ class _Column:
     """Per-value conversion for types psycopg returns as other Python objects."""
 
 
-class PostgresqlSource(RemoteSource):
+class PostgresqlSource(SqlSource):
     """One connection per processor; psycopg serializes the threads that share it."""
 
     def __init__(
@@ -116,10 +118,8 @@ class PostgresqlSource(RemoteSource):
     ) -> None:
         super().__init__(columns, context)
         self.config = config
-        self._connection: psycopg.Connection[Any] | None = None
         self._columns: dict[str, _Column] = {}
         self._fields: list[str] = []
-        self._lock = threading.Lock()
 
     @property
     def server(self) -> str:
@@ -145,23 +145,6 @@ class PostgresqlSource(RemoteSource):
             ]
         )
         return LookupShape(keys, fields)
-
-    def check(self) -> None:
-        with self._lock:
-            self._connect()
-        self.close()
-
-    def close(self) -> None:
-        with self._lock:
-            if self._connection is not None:
-                self._connection.close()
-                self._connection = None
-
-    async def fetch(self, keys: pa.Table, retry: Retrier) -> pa.Table:
-        async def attempt() -> pa.Table:
-            return self._query(keys)
-
-        return await retry(attempt, f"querying {self.description}")
 
     def _connect(self) -> psycopg.Connection[Any]:
         """The connection (opened, and the columns described, at the first call)."""

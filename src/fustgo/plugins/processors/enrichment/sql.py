@@ -8,14 +8,20 @@ statement per batch fetches the rows of every key the cache does not hold.
 
 from __future__ import annotations
 
-from typing import Self
+import threading
+from abc import abstractmethod
+from typing import Any, Self
 
+import pyarrow as pa
 from pydantic import Field, model_validator
 
 from fustgo.engine.errors import TerminalError
+from fustgo.plugins.api import PluginContext
 from fustgo.plugins.processors.enrichment.base import (
     KeyNames,
     LookupColumns,
+    RemoteSource,
+    Retrier,
     check_fields_are_not_keys,
 )
 from fustgo.plugins.spec import PluginConfig, ui
@@ -80,3 +86,37 @@ def check_columns(available: list[str], columns: LookupColumns, where: str) -> l
     if columns.fields is not None:
         return list(columns.fields)
     return [name for name in available if name not in columns.lookup_keys]
+
+
+class SqlSource(RemoteSource):
+    """A lookup over one database connection: opened at first use, one call at a time."""
+
+    def __init__(self, columns: LookupColumns, context: PluginContext) -> None:
+        super().__init__(columns, context)
+        self._connection: Any = None
+        self._lock = threading.Lock()
+
+    @abstractmethod
+    def _connect(self) -> Any:
+        """The open connection (opening it, and describing the columns, at the first call)."""
+
+    @abstractmethod
+    def _query(self, keys: pa.Table) -> pa.Table:
+        """The rows of `keys`, in one statement."""
+
+    def check(self) -> None:
+        with self._lock:
+            self._connect()
+        self.close()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+    async def fetch(self, keys: pa.Table, retry: Retrier) -> pa.Table:
+        async def attempt() -> pa.Table:
+            return self._query(keys)
+
+        return await retry(attempt, f"querying {self.description}")

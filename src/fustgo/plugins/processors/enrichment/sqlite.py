@@ -10,7 +10,6 @@ and joined to the view in one statement.
 
 from __future__ import annotations
 
-import threading
 import uuid
 from typing import TYPE_CHECKING, Literal
 
@@ -36,10 +35,13 @@ from fustgo.plugins.clients.sqlite import (
 from fustgo.plugins.processors.enrichment.base import (
     LookupColumns,
     LookupShape,
-    RemoteSource,
-    Retrier,
 )
-from fustgo.plugins.processors.enrichment.sql import SqlLookupConfig, check_columns, quote
+from fustgo.plugins.processors.enrichment.sql import (
+    SqlLookupConfig,
+    SqlSource,
+    check_columns,
+    quote,
+)
 
 if TYPE_CHECKING:
     from adbc_driver_manager.dbapi import Connection
@@ -61,7 +63,7 @@ class SqliteLookup(SqlLookupConfig):
         return SqliteSource(self, columns, context)
 
 
-class SqliteSource(RemoteSource):
+class SqliteSource(SqlSource):
     """One read-only connection per processor; calls are serialized (ADBC connections are
     not thread-safe)."""
 
@@ -74,10 +76,8 @@ class SqliteSource(RemoteSource):
         suffix = uuid.uuid4().hex[:12]
         self._view = f"fustgo_lookup_{suffix}"
         self._keys_table = f"fustgo_keys_{suffix}"
-        self._connection: Connection | None = None
         self._types: dict[str, LogicalType] = {}
         self._fields: list[str] = []
-        self._lock = threading.Lock()
 
     @property
     def description(self) -> str:
@@ -90,23 +90,6 @@ class SqliteSource(RemoteSource):
         keys = tuple(self._types[name].to_arrow() for name in self.columns.lookup_keys)
         fields = pa.schema([self._types[name].to_arrow_field(name) for name in self._fields])
         return LookupShape(keys, fields)
-
-    def check(self) -> None:
-        with self._lock:
-            self._connect()
-        self.close()
-
-    def close(self) -> None:
-        with self._lock:
-            if self._connection is not None:
-                self._connection.close()
-                self._connection = None
-
-    async def fetch(self, keys: pa.Table, retry: Retrier) -> pa.Table:
-        async def attempt() -> pa.Table:
-            return self._query(keys)
-
-        return await retry(attempt, f"querying {self.description}")
 
     def _connect(self) -> Connection:
         """The connection, with the view over the rows (opened at the first call)."""
