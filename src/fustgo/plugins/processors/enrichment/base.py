@@ -143,6 +143,17 @@ class RemoteSource(LookupSource):
         """The lookup rows of `keys` (distinct, non-NULL key columns); absent keys have none."""
 
 
+def text_shape(columns: LookupColumns) -> LookupShape:
+    """The shape of sources that answer in text (HTTP, Redis): every field is a string
+    unless `types` declares it."""
+    declared = columns.types
+    fields = [
+        declared[name].to_arrow_field(name) if name in declared else pa.field(name, pa.string())
+        for name in columns.fields or ()
+    ]
+    return LookupShape(None, pa.schema(fields))
+
+
 def lookup_rows(table: pa.Table, columns: LookupColumns, where: str) -> pa.Table:
     """A source's whole table as lookup rows: keys renamed, fields picked, types applied.
 

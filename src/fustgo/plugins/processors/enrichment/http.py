@@ -41,6 +41,7 @@ from fustgo.plugins.processors.enrichment.base import (
     RemoteSource,
     Retrier,
     text_rows,
+    text_shape,
 )
 from fustgo.plugins.spec import PluginConfig, ui
 
@@ -109,12 +110,7 @@ class HttpSource(RemoteSource):
         return f"the HTTP lookup `{_shown(self.config.url)}`"
 
     def open(self) -> LookupShape:
-        declared = self.columns.types
-        fields = [
-            declared[name].to_arrow_field(name) if name in declared else pa.field(name, pa.string())
-            for name in self.columns.fields or ()
-        ]
-        return LookupShape(None, pa.schema(fields))
+        return text_shape(self.columns)
 
     def check(self) -> None:
         import httpx

@@ -28,6 +28,7 @@ from fustgo.plugins.processors.enrichment.base import (
     RemoteSource,
     Retrier,
     text_rows,
+    text_shape,
 )
 from fustgo.plugins.spec import PluginConfig, ui
 
@@ -92,12 +93,7 @@ class RedisSource(RemoteSource):
         return f"the Redis lookup on {self.server} (hashes `{self.config.key_prefix}<key>`)"
 
     def open(self) -> LookupShape:
-        declared = self.columns.types
-        fields = [
-            declared[name].to_arrow_field(name) if name in declared else pa.field(name, pa.string())
-            for name in self.columns.fields or ()
-        ]
-        return LookupShape(None, pa.schema(fields))
+        return text_shape(self.columns)
 
     def check(self) -> None:
         import redis
