@@ -20,6 +20,7 @@ import pyarrow as pa
 from pydantic import Field
 
 from fustgo.engine.batch import Batch, BatchMetadata, Checkpoint, Split
+from fustgo.engine.units import ByteSize
 from fustgo.plugins.api import Input, PluginContext, Progress
 from fustgo.plugins.clients.files import (
     Compression,
@@ -45,6 +46,10 @@ class CompressedFileInputConfig(FileInputConfig):
 
     compression: Compression = "auto"
     """`auto` decompresses `.gz` as gzip and `.zst`/`.zstd` as zstd; others are read as is."""
+    block_size: ByteSize = Field(
+        default=1 << 20, ge=4096, json_schema_extra=ui(advanced=True, unit="bytes")
+    )
+    """Bytes parsed at a time; the first block is the sample types are inferred from."""
 
 
 ConfigT = TypeVar("ConfigT", bound=FileInputConfig)

@@ -23,7 +23,6 @@ from pydantic import Field, field_validator
 from fustgo.engine.batch import Split
 from fustgo.engine.errors import ConfigError, TerminalError
 from fustgo.engine.types import from_arrow, parse_type
-from fustgo.engine.units import ByteSize
 from fustgo.plugins.clients.files import open_input
 from fustgo.plugins.inputs.files.base import (
     CompressedFileInputConfig,
@@ -69,10 +68,6 @@ class CsvInputConfig(CompressedFileInputConfig):
     the others are inferred from the first block. Values that do not fit are rejected."""
     newlines_in_values: bool = Field(default=True, json_schema_extra=ui(advanced=True))
     """Quoted fields may contain line breaks (RFC 4180). Turning it off is slightly faster."""
-    block_size: ByteSize = Field(
-        default=1 << 20, ge=4096, json_schema_extra=ui(advanced=True, unit="bytes")
-    )
-    """Bytes parsed at a time; the first block is the sample types are inferred from."""
 
     @field_validator("columns")
     @classmethod

@@ -28,7 +28,6 @@ from pydantic import Field, field_validator
 from fustgo.engine.batch import Split, as_record_batch
 from fustgo.engine.errors import TerminalError
 from fustgo.engine.types import from_arrow, parse_type
-from fustgo.engine.units import ByteSize
 from fustgo.plugins.clients.files import open_input
 from fustgo.plugins.inputs.files.base import (
     CompressedFileInputConfig,
@@ -43,7 +42,6 @@ from fustgo.plugins.inputs.files.schemas import (
     typed_pieces,
 )
 from fustgo.plugins.registry import register_input
-from fustgo.plugins.spec import ui
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _BOM = codecs.BOM_UTF8
@@ -66,10 +64,6 @@ class JsonInputConfig(CompressedFileInputConfig):
     unknown_fields: Literal["reject", "ignore"] = "reject"
     """What to do with a record holding a field the schema lacks: send it to the dead-letter
     output (`reject`) or drop the field (`ignore`)."""
-    block_size: ByteSize = Field(
-        default=1 << 20, ge=4096, json_schema_extra=ui(advanced=True, unit="bytes")
-    )
-    """Bytes parsed at a time; the first block is the sample types are inferred from."""
 
     @field_validator("columns")
     @classmethod
