@@ -338,7 +338,7 @@ def test_a_processor_error_fails_the_test_with_the_runs_message(in_tmp_cwd: Path
 """,
     )
     result = only(run(path)[1])
-    assert result.failures[0].message.startswith("The run failed: Column `status`")
+    assert result.failures[0].message.startswith("The run failed: Field `status`")
 
 
 # --------------------------------------------------------------------- env, processors
