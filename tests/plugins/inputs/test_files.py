@@ -263,7 +263,7 @@ def test_csv_globs_make_one_split_per_file_in_order(tmp_path: Path) -> None:
 
     assert asyncio.run(plan()) == ["2023/12.csv", "2024/01.csv", "2024/02.csv"]
     progress = plugin.progress()
-    assert progress.records_total is None
+    assert progress.records_total == 3  # counted from the line lengths, for the progress bar
     assert progress.bytes_total == 3 * len("month\n01\n")
 
 
@@ -561,3 +561,16 @@ def test_file_splits_cover_the_source_once_and_resume_exactly(
             rest = read(again, resume={checkpoint.split_id: checkpoint})
             before = [r["id"] for r in rows(split_batches[: cut + 1])]
             assert before + [r["id"] for r in rows(rest)] == [r["id"] for r in rows(split_batches)]
+
+
+def test_record_estimates_for_the_progress_bar(tmp_path: Path) -> None:
+    from fustgo.plugins.inputs.files.base import estimate_lines
+
+    small = tmp_path / "small.csv"
+    small.write_text("a\n1\n2\n3", encoding="utf-8")  # no final newline
+    assert estimate_lines(small) == 4
+    big = tmp_path / "big.csv"
+    big.write_text("id,name\n" + "".join(f"{i:06d},name-{i:06d}\n" for i in range(100_000)))
+    estimate = estimate_lines(big)
+    assert estimate is not None and abs(estimate - 100_001) / 100_001 < 0.01
+    assert estimate_lines(tmp_path / "x.csv.gz") is None

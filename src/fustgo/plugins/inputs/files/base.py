@@ -181,8 +181,27 @@ class FileInput(Input[ConfigT], Generic[ConfigT]):
         return batch
 
     def _count_records(self, path: Path) -> int | None:
-        """Records in a file when known without reading it (parquet metadata)."""
+        """Records in a file when known without reading it (parquet metadata), or estimated."""
         return None
+
+
+def estimate_lines(path: Path, sample_bytes: int = 1 << 16) -> int | None:
+    """Lines of an uncompressed text file, estimated from the line length of its start.
+
+    For the progress bar's percentage only (it never limits reading); None for compressed
+    files, whose size says little about their lines.
+    """
+    if path.suffix.lower() in (".gz", ".zst", ".zstd"):
+        return None
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        sample = handle.read(sample_bytes)
+    lines = sample.count(b"\n")
+    if not sample or not lines:
+        return None
+    if len(sample) == size:
+        return lines + (0 if sample.endswith(b"\n") else 1)
+    return round(lines * size / len(sample))
 
 
 def assemble(

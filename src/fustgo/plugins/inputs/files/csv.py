@@ -29,6 +29,7 @@ from fustgo.plugins.inputs.files.base import (
     FileInput,
     Piece,
     RejectedRecord,
+    estimate_lines,
 )
 from fustgo.plugins.inputs.files.schemas import (
     check_column_types,
@@ -92,6 +93,12 @@ class CsvInputConfig(CompressedFileInputConfig):
 )
 class CsvInput(FileInput[CsvInputConfig]):
     """One split per file; bad rows and values go to the dead-letter output with row numbers."""
+
+    def _count_records(self, path: Path) -> int | None:
+        lines = estimate_lines(path) if self.config.compression in ("auto", "none") else None
+        if lines is None:
+            return None
+        return max(0, lines - self.config.skip_rows - (1 if self.config.header else 0))
 
     def _discover_schema(self, files: list[Path]) -> pa.Schema | None:
         declared = {name: parse_type(text) for name, text in self.config.columns.items()}

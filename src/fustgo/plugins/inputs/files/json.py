@@ -34,6 +34,7 @@ from fustgo.plugins.inputs.files.base import (
     FileInput,
     Piece,
     RejectedRecord,
+    estimate_lines,
 )
 from fustgo.plugins.inputs.files.schemas import (
     check_column_types,
@@ -84,6 +85,14 @@ class JsonInputConfig(CompressedFileInputConfig):
 )
 class JsonInput(FileInput[JsonInputConfig]):
     """One split per file; bad records go to the dead-letter output with their line number."""
+
+    def _count_records(self, path: Path) -> int | None:
+        lines_format = self.config.format == "lines" or (
+            self.config.format == "auto" and path.suffix.lower() in (".jsonl", ".ndjson")
+        )
+        if not lines_format or self.config.compression not in ("auto", "none"):
+            return None
+        return estimate_lines(path)
 
     def _discover_schema(self, files: list[Path]) -> pa.Schema | None:
         declared = {name: parse_type(text) for name, text in self.config.columns.items()}
