@@ -6,9 +6,10 @@ distinct keys the cache does not hold as an array parameter, cast to the key col
 type so that any key type compares exactly (`q.id = ANY(%s::int4[])`; a composite key
 joins `unnest` of one array per column). A dropped connection is reopened on the retry.
 
-Types: booleans, integers, floats, `numeric(p,s)` (as decimals; unconstrained `numeric`
-as float64), text, bytea, date, time, timestamp, timestamptz and json/jsonb map to the
-matching logical types; anything else (uuid, inet, arrays, …) is read as text.
+Types follow the PostgreSQL type table (`fustgo.plugins.clients.postgresql`): integers,
+floats, `numeric(p,s)` (decimals; unconstrained `numeric` as exact text), text, bytea,
+bool, date, time, timestamp, timestamptz, json/jsonb and one-dimensional arrays map to
+the matching logical types; anything else (uuid, interval, inet, …) is read as text.
 """
 
 from __future__ import annotations
@@ -20,12 +21,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import pyarrow as pa
-from pydantic import Field, SecretStr
 
 from fustgo.engine.errors import FustgoError, RetryableError, TerminalError
 from fustgo.engine.types import LogicalType
-from fustgo.engine.units import Duration
 from fustgo.plugins.api import PluginContext
+from fustgo.plugins.clients.postgresql import PostgresConnection, logical_type
 from fustgo.plugins.processors.enrichment.base import (
     LookupColumns,
     LookupShape,
@@ -37,52 +37,12 @@ from fustgo.plugins.processors.enrichment.sql import (
     check_columns,
     quote,
 )
-from fustgo.plugins.spec import PluginConfig, ui
 
 if TYPE_CHECKING:
     import psycopg
 
-_SIMPLE_OIDS: dict[int, LogicalType] = {
-    16: LogicalType("bool"),
-    17: LogicalType("binary"),
-    20: LogicalType("int64"),
-    21: LogicalType("int16"),
-    23: LogicalType("int32"),
-    26: LogicalType("int64"),
-    700: LogicalType("float32"),
-    701: LogicalType("float64"),
-    1082: LogicalType("date"),
-    1083: LogicalType("time"),
-    1114: LogicalType("timestamp"),
-    1184: LogicalType("timestamp", timezone="UTC"),
-    19: LogicalType("string"),
-    25: LogicalType("string"),
-    1042: LogicalType("string"),
-    1043: LogicalType("string"),
-}
-_JSON_OIDS = (114, 3802)
-_NUMERIC_OID = 1700
 _TRANSIENT_STATES = ("40001", "40P01", "53300", "57P01", "57P02", "57P03")
 _TYPE_MODIFIER = re.compile(r"\(.*?\)")
-
-
-class PostgresConnection(PluginConfig):
-    """Where PostgreSQL is and who connects."""
-
-    host: str = Field(default="localhost", min_length=1)
-    """Server host name or address."""
-    port: int = Field(default=5432, ge=1, le=65535)
-    """Server port."""
-    database: str = Field(min_length=1)
-    """Database name."""
-    user: str = Field(min_length=1)
-    """Role to connect as; it only needs SELECT on the lookup's table."""
-    password: SecretStr | None = None
-    """The role's password (write `${PG_PASSWORD}` to keep it out of the file)."""
-    options: dict[str, str] = Field(default_factory=dict, json_schema_extra=ui(advanced=True))
-    """Other libpq connection parameters, e.g. `{sslmode: require, application_name: etl}`."""
-    connect_timeout: Duration = Field(default=10.0, json_schema_extra=ui(advanced=True))
-    """How long to wait for the server when connecting (whole seconds, at least 2)."""
 
 
 class PostgresqlLookup(SqlLookupConfig):
@@ -152,19 +112,9 @@ class PostgresqlSource(SqlSource):
 
         if self._connection is not None and not self._connection.closed:
             return self._connection
-        settings = self.config.connection
-        password = settings.password.get_secret_value() if settings.password else None
+        parameters = self.config.connection.parameters(read_only=True)
         try:
-            connection = psycopg.connect(
-                host=settings.host,
-                port=settings.port,
-                dbname=settings.database,
-                user=settings.user,
-                password=password,
-                connect_timeout=max(2, round(settings.connect_timeout)),
-                autocommit=True,
-                **settings.options,
-            )
+            connection = psycopg.connect(autocommit=True, **parameters)
         except psycopg.Error as exc:
             raise self._error(exc) from exc
         try:
@@ -269,18 +219,14 @@ class PostgresqlSource(SqlSource):
 
 def _column(column: Any) -> _Column:
     """How a described result column (psycopg `Column`) maps to a logical type."""
-    oid, display = column.type_code, column.type_display
+    display = column.type_display
+    logical = logical_type(display)
     sql_type = _TYPE_MODIFIER.sub("", display)
-    if oid in _SIMPLE_OIDS:
-        return _Column(_SIMPLE_OIDS[oid], sql_type, None)
-    if oid in _JSON_OIDS:
-        return _Column(LogicalType("json"), sql_type, json.dumps)
-    if oid == _NUMERIC_OID and column.precision:
-        decimal = LogicalType("decimal", precision=column.precision, scale=column.scale or 0)
-        return _Column(decimal, sql_type, None)
-    if oid == _NUMERIC_OID:
-        return _Column(LogicalType("float64"), sql_type, float)
-    return _Column(LogicalType("string"), sql_type, str)
+    if logical.kind == "json":
+        return _Column(logical, sql_type, json.dumps)
+    if logical.kind == "string":  # uuid, interval, unconstrained numeric…: their text
+        return _Column(logical, sql_type, str)
+    return _Column(logical, sql_type, None)
 
 
 def _capital(text: str) -> str:

@@ -1,0 +1,431 @@
+"""PostgreSQL input: a table or a query as Arrow batches, split by key ranges (DataX style).
+
+Each split is one query streamed by ADBC (`adbc-driver-postgresql`, which reads the result
+as `COPY … TO STDOUT (FORMAT binary)` straight into Arrow, no Python per row) on its own
+read-only session, ordered by a keyset so that a checkpoint after each batch is the last
+key read and a resumed split continues right after it (`plan`). Columns become the
+logical types of the PostgreSQL type table (`fustgo.plugins.clients.postgresql`), so the
+schema never depends on the data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING, Any, Self
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from pydantic import Field, model_validator
+
+from fustgo.engine.batch import Batch, BatchMetadata, Checkpoint, JSONValue, Split
+from fustgo.engine.errors import TerminalError
+from fustgo.plugins.api import Input, PluginContext, Progress
+from fustgo.plugins.clients.postgresql import (
+    PostgresConnection,
+    connect_adbc,
+    qualified,
+    quote,
+    quote_literal,
+    translate_error,
+)
+from fustgo.plugins.clients.sqlite import parse_text
+from fustgo.plugins.inputs.postgresql.plan import (
+    ALL_ROWS,
+    OrderKey,
+    ReadColumn,
+    ReadPlan,
+    check_split_key,
+    read_columns,
+)
+from fustgo.plugins.registry import register_input
+from fustgo.plugins.spec import PluginConfig, ui
+
+if TYPE_CHECKING:
+    from adbc_driver_manager.dbapi import Connection
+
+WHERE = "input.connection"
+
+
+class PostgresqlQuery(PluginConfig):
+    """What to read: a table (filtered, split by a key) or one SQL query."""
+
+    table: str | None = Field(default=None, json_schema_extra=ui(placeholder="public.orders"))
+    """Table or view to read, optionally with its schema (`sales.orders`)."""
+    columns: list[str] | None = None
+    """Columns to read, in this order; every column when omitted."""
+    where: str | None = Field(default=None, json_schema_extra=ui(widget="sql"))
+    """PostgreSQL condition the rows must meet, e.g. `created_at >= '2024-01-01'`."""
+    split_key: str | None = None
+    """Integer column whose range is cut into `settings.parallelism` splits.
+
+    Rows whose key is NULL form one more split, so none is lost. Index the column so that
+    a split reads only its range.
+    """
+    sql: str | None = Field(default=None, json_schema_extra=ui(widget="sql"))
+    """A full SELECT to read instead of `table`; read as one split and resumed with OFFSET
+    (give it an ORDER BY so that a resumed run sees the rows in the same order)."""
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Self:
+        if (self.table is None) == (self.sql is None):
+            raise ValueError("set either `table` or `sql` (not both)")
+        if self.sql is not None:
+            extra = [name for name in ("columns", "where", "split_key") if getattr(self, name)]
+            if extra:
+                raise ValueError(
+                    f"`{'`, `'.join(extra)}` cannot be used with `sql`; write them in the query"
+                )
+        if self.columns is not None and not self.columns:
+            raise ValueError("`columns` is empty; omit it to read every column")
+        return self
+
+
+class PostgresqlFetch(PluginConfig):
+    """How many rows each batch holds."""
+
+    size: int | None = Field(default=None, ge=1, json_schema_extra=ui(unit="rows"))
+    """Rows per batch (and per checkpoint); `settings.batch_size` when omitted."""
+
+
+class PostgresqlInputConfig(PluginConfig):
+    """Reads a PostgreSQL table or query, split into parallel key ranges, resumable by key."""
+
+    connection: PostgresConnection
+    """Where to connect; the password is a secret and never logged. Sessions are read-only."""
+    query: PostgresqlQuery
+    """Table, columns, condition and split key, or a full SQL query."""
+    fetch: PostgresqlFetch = Field(default_factory=PostgresqlFetch)
+    """Batch size."""
+
+
+@register_input(
+    "postgresql",
+    config=PostgresqlInputConfig,
+    family="rdb",
+    title="PostgreSQL",
+    capabilities={"split", "resume"},
+    examples=[
+        {
+            "type": "postgresql",
+            "connection": {
+                "host": "127.0.0.1",
+                "database": "shop",
+                "user": "etl",
+                "password": "${PG_PASSWORD:}",
+            },
+            "query": {
+                "table": "public.orders",
+                "columns": ["id", "user_id", "amount", "status", "created_at"],
+                "where": "created_at >= '2024-01-01'",
+                "split_key": "id",
+            },
+            "fetch": {"size": 10000},
+        },
+        {
+            "type": "postgresql",
+            "connection": {"host": "127.0.0.1", "database": "shop", "user": "etl"},
+            "query": {
+                "sql": "SELECT o.id, u.email FROM orders o JOIN users u ON u.id = o.user_id "
+                "ORDER BY o.id"
+            },
+        },
+    ],
+)
+class PostgresqlInput(Input[PostgresqlInputConfig]):
+    """Streams splits with ADBC; see the module docstring."""
+
+    def __init__(self, config: PostgresqlInputConfig, context: PluginContext | None = None) -> None:
+        super().__init__(config, context)
+        self._connection: Connection | None = None
+        self._plan: ReadPlan | None = None
+        self._records_total: int | None = None
+
+    @property
+    def plan(self) -> ReadPlan:
+        if self._plan is None:
+            raise TerminalError("The postgresql input was used before `open()`.")
+        return self._plan
+
+    @property
+    def batch_rows(self) -> int:
+        return self.config.fetch.size or self.context.batch_size
+
+    async def open(self) -> None:
+        await asyncio.to_thread(self._open)
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            connection, self._connection = self._connection, None
+            await asyncio.to_thread(connection.close)
+
+    async def check_connection(self) -> None:
+        try:
+            await self.open()
+        finally:
+            await self.close()
+
+    def schema(self) -> pa.Schema | None:
+        if self._plan is None:
+            return None
+        return pa.schema([c.logical.to_arrow_field(c.name) for c in self._plan.columns])
+
+    def progress(self) -> Progress:
+        return Progress(records_total=self._records_total)
+
+    # -- discovery ----------------------------------------------------------------------
+
+    def _rows(self, sql: str, action: str) -> list[tuple[Any, ...]]:
+        assert self._connection is not None
+        cursor = self._connection.cursor()
+        try:
+            cursor.execute(sql)
+            return list(cursor.fetchall())
+        except Exception as exc:
+            raise translate_error(exc, action, self.config.connection, WHERE) from exc
+        finally:
+            cursor.close()
+
+    def _describe(self, source: str, items: str) -> pa.Schema:
+        assert self._connection is not None
+        cursor = self._connection.cursor()
+        try:
+            cursor.execute(f"SELECT {items} FROM {source} LIMIT 0")
+            return cursor.fetch_arrow_table().schema
+        except Exception as exc:
+            error = translate_error(exc, "Reading the columns", self.config.connection, WHERE)
+            raise TerminalError(
+                f"The query built from `input.query` does not run on "
+                f"{self.config.connection.server}: {error}"
+            ) from exc
+        finally:
+            cursor.close()
+
+    def _open(self) -> None:
+        if self._connection is not None:  # opened again after a retry
+            self._connection.close()
+        self._connection = connect_adbc(self.config.connection, where=WHERE)
+        query = self.config.query
+        if query.sql is not None:
+            source = f"({query.sql.strip().rstrip(';')}) AS q"
+            columns = read_columns(self._describe(source, "*"))
+            self._plan = ReadPlan(source, "`input.query.sql`", None, columns, tiebreak=[])
+            return
+        assert query.table is not None
+        self._plan = self._table_plan(query.table)
+        # a bad `where` fails now, before any split is read
+        where = f" WHERE ({query.where})" if query.where else ""
+        self._describe(self._plan.source + where, "1")
+
+    def _table_plan(self, table: str) -> ReadPlan:
+        query = self.config.query
+        found = self._rows(
+            f"SELECT c.oid, c.relkind FROM pg_class c "
+            f"WHERE c.oid = to_regclass({quote_literal(qualified(table))})",
+            f"Looking up table `{table}`",
+        )
+        if not found:
+            raise TerminalError(
+                f"Table `{table}` does not exist on {self.config.connection.server} (or the "
+                f"role cannot see it); check `input.query.table` and the schema name."
+            )
+        oid, kind = int(found[0][0]), str(found[0][1])
+        attributes = self._rows(
+            f"SELECT attname, format_type(atttypid, atttypmod), attnotnull FROM pg_attribute "
+            f"WHERE attrelid = {oid} AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+            f"Reading the columns of `{table}`",
+        )
+        declared = {str(row[0]): (str(row[1]), bool(row[2])) for row in attributes}
+        names = query.columns or list(declared)
+        missing = [name for name in names if name not in declared]
+        if missing:
+            raise TerminalError(
+                f"Columns {missing} of `input.query.columns` are not in table `{table}`; "
+                f"its columns are: {', '.join(declared)}."
+            )
+        source = f"{qualified(table)} AS q"
+        described = self._describe(source, ", ".join(f"q.{quote(n)}" for n in names))
+        columns = read_columns(described, {name: declared[name][0] for name in names})
+        primary = [
+            str(row[0])
+            for row in self._rows(
+                f"SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = "
+                f"i.indrelid AND a.attnum = ANY(i.indkey) WHERE i.indrelid = {oid} AND "
+                f"i.indisprimary ORDER BY array_position(i.indkey::int2[], a.attnum)",
+                f"Reading the primary key of `{table}`",
+            )
+        ]
+        if primary:
+            tiebreak = [OrderKey(f"q.{quote(n)}", declared[n][0]) for n in primary]
+        elif kind in ("r", "m"):  # plain and materialized tables have a row address
+            tiebreak = [OrderKey("q.ctid", "tid")]
+        else:
+            tiebreak = []
+        plan = ReadPlan(source, f"`{table}`", query.where, columns, tiebreak, relation=oid)
+        if query.split_key is None:
+            return plan
+        key_name = query.split_key
+        key_type, not_null = declared.get(key_name, (None, False))
+        check_split_key(key_name, key_type, table, list(declared))
+        assert key_type is not None
+        unique = primary == [key_name] or bool(
+            self._rows(
+                f"SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+                f"WHERE i.indrelid = {oid} AND i.indisunique AND i.indpred IS NULL AND "
+                f"i.indnkeyatts = 1 AND a.attnum = i.indkey[0] AND "
+                f"a.attname = {quote_literal(key_name)}",
+                f"Reading the indexes of `{table}`",
+            )
+        )
+        key = OrderKey(f"q.{quote(key_name)}", key_type)
+        return ReadPlan(
+            source, plan.label, plan.where, columns, tiebreak, key, unique, not not_null, oid
+        )
+
+    # -- splits -------------------------------------------------------------------------
+
+    async def splits(self, parallelism: int) -> list[Split]:
+        return await asyncio.to_thread(self._plan_splits, parallelism)
+
+    def _plan_splits(self, parallelism: int) -> list[Split]:
+        plan = self.plan
+        if plan.relation is not None:
+            estimate = self._rows(
+                f"SELECT reltuples::bigint FROM pg_class WHERE oid = {plan.relation}",
+                "Reading the row estimate",
+            )[0][0]
+            self._records_total = int(estimate) if estimate is not None and estimate >= 0 else None
+        if plan.key is None:
+            return [ALL_ROWS]
+        where = f" WHERE ({plan.where})" if plan.where else ""
+        low, high = self._rows(
+            f"SELECT min({plan.key.sql}), max({plan.key.sql}) FROM {plan.source}{where}",
+            f"Reading the range of `{self.config.query.split_key}`",
+        )[0]
+        return plan.key_splits(low, high, parallelism)
+
+    # -- reading ------------------------------------------------------------------------
+
+    async def read(self, split: Split, checkpoint: Checkpoint | None) -> AsyncIterator[Batch]:
+        if checkpoint is not None and checkpoint.split_done:
+            return
+        position: dict[str, JSONValue] = dict(checkpoint.position) if checkpoint else {}
+        records = checkpoint.records if checkpoint else 0
+        metadata = BatchMetadata(
+            source=f"postgresql:{self.config.connection.database}", split_id=split.id
+        )
+        connection = await asyncio.to_thread(connect_adbc, self.config.connection, where=WHERE)
+        cursor = connection.cursor()
+        try:
+            pages = await asyncio.to_thread(self._pages, cursor, split, position)
+            while True:
+                page = await asyncio.to_thread(next, pages, None)
+                if page is None:
+                    return
+                table, has_more = page
+                position = self.plan.next_position(table, split, position)
+                records += table.num_rows
+                batch = self._convert(table)
+                done = not has_more
+                yield Batch(batch, metadata, Checkpoint(split.id, position, records, done))
+                if done:
+                    return
+        finally:
+            await asyncio.to_thread(_close, cursor, connection)
+
+    def _pages(
+        self, cursor: Any, split: Split, position: dict[str, JSONValue]
+    ) -> Iterator[tuple[pa.Table, bool]]:
+        """Pages of `batch_rows` rows as ADBC returns them, and whether more follow."""
+        sql = self.plan.select_sql(split, position)
+        action = f"Reading {self.plan.label} ({split.description or split.id})"
+        try:
+            cursor.execute(sql)
+            reader = cursor.fetch_record_batch()
+        except Exception as exc:
+            raise translate_error(exc, action, self.config.connection, WHERE) from exc
+        return _rechunk(reader, self.batch_rows, action, self.config.connection)
+
+    def _convert(self, table: pa.Table) -> pa.RecordBatch:
+        """ADBC's columns as their logical types; rows with unconvertible values rejected."""
+        arrays: list[pa.Array] = []
+        failed: pa.Array | None = None
+        messages: pa.Array | None = None
+        for index, column in enumerate(self.plan.columns):
+            raw = table.column(f"c{index}").combine_chunks()
+            array, bad = _to_logical(raw, column)
+            arrays.append(array)
+            if bad is not None:
+                note = pc.if_else(
+                    bad,
+                    pc.binary_join_element_wise(
+                        f"Column `{column.name}` ({column.declared}) holds `",
+                        pc.cast(_storage(raw), pa.string()),
+                        f"`, which is not a valid {column.logical}",
+                        "",
+                    ),
+                    None,
+                )
+                failed = bad if failed is None else pc.or_(failed, bad)
+                messages = note if messages is None else pc.coalesce(messages, note)
+        fields = [c.logical.to_arrow_field(c.name) for c in self.plan.columns]
+        batch = pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields))
+        if failed is None or messages is None:
+            return batch
+        self.reject(batch.filter(failed), messages.filter(failed))
+        return batch.filter(pc.invert(failed))
+
+
+def _rechunk(
+    reader: Any, rows: int, action: str, settings: PostgresConnection
+) -> Iterator[tuple[pa.Table, bool]]:
+    """Cut ADBC's batches (sized in bytes) into pages of `rows`, reading one batch ahead."""
+    buffered: list[pa.RecordBatch] = []
+    count, exhausted = 0, False
+    while True:
+        while not exhausted and count <= rows:
+            try:
+                chunk = reader.read_next_batch()
+            except StopIteration:
+                exhausted = True
+                break
+            except Exception as exc:
+                raise translate_error(exc, action, settings, WHERE) from exc
+            buffered.append(chunk)
+            count += chunk.num_rows
+        if count == 0:
+            return
+        table = pa.Table.from_batches(buffered)
+        page = table.slice(0, rows)
+        rest = table.slice(rows)
+        buffered, count = rest.to_batches(), rest.num_rows
+        yield page, count > 0 or not exhausted
+
+
+def _storage(array: pa.Array) -> pa.Array:
+    """The plain Arrow array under ADBC's extension types (numeric, json as text)."""
+    return array.storage if isinstance(array, pa.ExtensionArray) else array
+
+
+def _to_logical(raw: pa.Array, column: ReadColumn) -> tuple[pa.Array, pa.Array | None]:
+    """The column as its logical Arrow type, and which rows failed (None when none did)."""
+    array = _storage(raw)
+    target = column.logical.to_arrow()
+    if array.type == target:
+        return array, None
+    if pa.types.is_null(array.type):
+        return pa.nulls(len(array), target), None
+    try:
+        return pc.cast(array, target), None
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        if column.logical.kind != "decimal":
+            raise
+    parsed = parse_text(array, column.logical)  # `NaN` or digits beyond the precision
+    return parsed.values, parsed.failed
+
+
+def _close(cursor: Any, connection: Any) -> None:
+    try:
+        cursor.close()
+    finally:
+        connection.close()
