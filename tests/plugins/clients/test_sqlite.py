@@ -11,12 +11,12 @@ import pytest
 
 from fustgo.engine.errors import DataError, RetryableError, TerminalError
 from fustgo.engine.types import JSON_FIELD_METADATA, LogicalType, from_arrow, parse_type
+from fustgo.plugins.clients.sql import parse_text
 from fustgo.plugins.clients.sqlite import (
     connect,
     has_text_affinity,
     logical_type,
     missing_table_error,
-    parse_text,
     query_rows,
     quote,
     sqlite_type,

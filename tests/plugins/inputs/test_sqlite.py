@@ -20,9 +20,9 @@ from pydantic import ValidationError
 from fustgo.engine.batch import Batch, Checkpoint, Split
 from fustgo.engine.errors import TerminalError
 from fustgo.plugins.api import PluginContext
+from fustgo.plugins.clients.sql import key_ranges
 from fustgo.plugins.inputs import sqlite as sqlite_input
 from fustgo.plugins.inputs.sqlite import SqliteInput, SqliteInputConfig
-from fustgo.plugins.inputs.sqlite.plan import key_ranges
 
 pytestmark = pytest.mark.unit
 

@@ -29,7 +29,7 @@ from fustgo.plugins.clients.postgresql import (
     quote_literal,
     translate_error,
 )
-from fustgo.plugins.clients.sqlite import parse_text
+from fustgo.plugins.clients.sql import parse_text
 from fustgo.plugins.inputs.postgresql.plan import (
     ALL_ROWS,
     OrderKey,

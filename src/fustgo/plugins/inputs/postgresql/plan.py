@@ -26,7 +26,7 @@ from fustgo.plugins.clients.postgresql import (
     quote_literal,
     reads_natively,
 )
-from fustgo.plugins.inputs.sqlite.plan import key_ranges
+from fustgo.plugins.clients.sql import key_ranges
 
 if TYPE_CHECKING:
     import pyarrow as pa

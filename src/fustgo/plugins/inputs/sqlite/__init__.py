@@ -22,8 +22,8 @@ from pydantic import Field, model_validator
 from fustgo.engine.batch import Batch, BatchMetadata, Checkpoint, JSONValue, Split
 from fustgo.engine.errors import TerminalError
 from fustgo.plugins.api import Input, PluginContext, Progress
+from fustgo.plugins.clients.sql import Parsed
 from fustgo.plugins.clients.sqlite import (
-    Parsed,
     SqliteConnection,
     connect,
     cursor,

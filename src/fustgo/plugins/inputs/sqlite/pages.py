@@ -16,7 +16,8 @@ import pyarrow.compute as pc
 
 from fustgo.engine.batch import JSONValue
 from fustgo.engine.types import LogicalType
-from fustgo.plugins.clients.sqlite import Parsed, has_text_affinity, parse_text, quote
+from fustgo.plugins.clients.sql import Parsed, parse_text
+from fustgo.plugins.clients.sqlite import has_text_affinity, quote
 
 TEXT_KINDS = frozenset({"string", "json", "decimal", "date", "time", "timestamp"})
 _ADBC_REAL = r"^-?\d\.\d{6}e[+-]\d{2,3}$"  # how ADBC prints a real among text

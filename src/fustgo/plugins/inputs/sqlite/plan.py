@@ -11,7 +11,6 @@ keyset, e.g. `{"last_key": 42}` or `{"last_key": 42, "last_rowid": 977}`.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from logging import Logger
 from typing import TYPE_CHECKING, Any
@@ -21,6 +20,7 @@ import pyarrow as pa
 from fustgo.engine.batch import JSONValue, Split
 from fustgo.engine.errors import TerminalError
 from fustgo.engine.types import LogicalType
+from fustgo.plugins.clients.sql import key_ranges
 from fustgo.plugins.clients.sqlite import (
     ColumnInfo,
     driver_message,
@@ -250,35 +250,6 @@ def sql_plan(connection: Connection, sql: str) -> ReadPlan:
         )
     source = f"({body}) AS fustgo_query"
     return ReadPlan(source, None, _read_columns(connection, infos, source, None), tiebreak=[])
-
-
-def key_ranges(low: float, high: float, parts: int) -> list[dict[str, JSONValue]]:
-    """Split params cutting numeric keys low..high into at most `parts` contiguous ranges.
-
-    Cuts are integers spread evenly over the key range. The first range has no lower
-    bound and the last one ends at the maximum, inclusive, so every number from `low` to
-    `high` (integer or real) is in exactly one range.
-    """
-    if not (math.isfinite(low) and math.isfinite(high)):
-        return [{"kind": "range", "lo": None, "hi": high, "last": True}]
-    first, final = math.floor(low), math.floor(high)
-    span = final - first + 1
-    cuts = sorted({first + span * i // parts for i in range(1, parts)} - {first})
-    bounds: list[Any] = [None, *(_bindable(cut) for cut in cuts)]
-    return [
-        {
-            "kind": "range",
-            "lo": start,
-            "hi": high if index == len(bounds) - 1 else bounds[index + 1],
-            "last": index == len(bounds) - 1,
-        }
-        for index, start in enumerate(bounds)
-    ]
-
-
-def _bindable(cut: int) -> int | float:
-    """A cut SQLite can bind: an integer within 64 bits, else the nearest real."""
-    return cut if -(2**63) <= cut < 2**63 else float(cut)
 
 
 def _after(order: list[OrderKey], params: list[Any], position: dict[str, JSONValue]) -> str:

@@ -20,13 +20,13 @@ from fustgo.engine.errors import FustgoError, TerminalError
 from fustgo.engine.types import LogicalType
 from fustgo.plugins.api import PluginContext
 from fustgo.plugins.clients.files import display_path
+from fustgo.plugins.clients.sql import parse_text
 from fustgo.plugins.clients.sqlite import (
     SqliteConnection,
     connect,
     cursor,
     logical_type,
     missing_table_error,
-    parse_text,
     table_columns,
     table_names,
     to_sqlite_values,

@@ -1,0 +1,97 @@
+"""SQL machinery shared by every relational family (SQLite, PostgreSQL, MySQL).
+
+Each family keeps its own type table and fast paths in its own client module; what is
+the same everywhere lives here once: cutting a numeric split key into ranges, and turning
+text a database returned into a logical type with the bad values flagged.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from fustgo.engine.batch import JSONValue
+from fustgo.engine.types import LogicalType
+
+
+def key_ranges(low: float, high: float, parts: int) -> list[dict[str, JSONValue]]:
+    """Split params cutting numeric keys low..high into at most `parts` contiguous ranges.
+
+    Cuts are integers spread evenly over the key range. The first range has no lower
+    bound and the last one ends at the maximum, inclusive, so every number from `low` to
+    `high` (integer or real) is in exactly one range.
+    """
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return [{"kind": "range", "lo": None, "hi": high, "last": True}]
+    first, final = math.floor(low), math.floor(high)
+    span = final - first + 1
+    cuts = sorted({first + span * i // parts for i in range(1, parts)} - {first})
+    bounds: list[Any] = [None, *(_bindable(cut) for cut in cuts)]
+    return [
+        {
+            "kind": "range",
+            "lo": start,
+            "hi": high if index == len(bounds) - 1 else bounds[index + 1],
+            "last": index == len(bounds) - 1,
+        }
+        for index, start in enumerate(bounds)
+    ]
+
+
+def _bindable(cut: int) -> int | float:
+    """A cut SQLite can bind: an integer within 64 bits, else the nearest real."""
+    return cut if -(2**63) <= cut < 2**63 else float(cut)
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """Values converted to a logical type, and which rows could not be converted."""
+
+    values: pa.Array
+    failed: pa.BooleanArray | None = None
+    """True for the rows whose value could not be converted; None when all were."""
+
+
+def parse_text(strings: pa.Array, logical: LogicalType) -> Parsed:
+    """Text stored by SQLite converted to `logical`; unconvertible values become failures.
+
+    The whole array is cast at once (ISO 8601 for dates and timestamps, plain numbers for
+    decimals); only when that fails is each value tried alone to find the bad ones.
+    """
+    target = logical.to_arrow()
+    if logical.kind in ("string", "json"):
+        return Parsed(pc.cast(strings, pa.string()))
+    try:
+        return Parsed(_cast_text(strings, logical, target))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    values: list[Any] = []
+    failed: list[bool] = []
+    for one in strings.to_pylist():  # error path only: some value in this page is bad
+        if one is None:
+            values.append(None)
+            failed.append(False)
+            continue
+        try:
+            values.append(_cast_text(pa.array([one], pa.string()), logical, target)[0].as_py())
+            failed.append(False)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            values.append(None)
+            failed.append(True)
+    return Parsed(pa.array(values, target), pa.array(failed, pa.bool_()) if any(failed) else None)
+
+
+def _cast_text(strings: pa.Array, logical: LogicalType, target: pa.DataType) -> pa.Array:
+    if logical.kind == "time":  # Arrow casts text to timestamps but not to times
+        stamped = pc.binary_join_element_wise("1970-01-01 ", strings, "")
+        return pc.cast(pc.cast(stamped, pa.timestamp("us")), target)
+    if logical.kind == "timestamp" and logical.timezone:
+        try:
+            return pc.cast(strings, target)
+        except pa.ArrowInvalid:  # no offset written: the value is taken as UTC
+            return pc.cast(pc.cast(strings, pa.timestamp("us")), target)
+    return pc.cast(strings, target)
