@@ -24,6 +24,7 @@ keys, one in 37 billion for 100,000. Deduplication in FustGo is as exact as that
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar, Literal, Self
@@ -94,10 +95,13 @@ class DeduplicateConfig(PluginConfig):
 class Deduplicate(Processor[DeduplicateConfig]):
     """Hashes the key fields of the whole batch and probes one NumPy hash table with them."""
 
-    thread_safe: ClassVar[bool] = False
+    # Hashing a batch needs no state and runs on every channel at once; only the key table
+    # is shared, and `_state_lock` guards it.
+    thread_safe: ClassVar[bool] = True
 
     def __init__(self, config: DeduplicateConfig, context: PluginContext | None = None) -> None:
         super().__init__(config, context)
+        self._state_lock = threading.Lock()
         # Seconds on a monotonic clock; tests replace it to move time without sleeping.
         self.clock: Callable[[], float] = time.monotonic
         self._table = KeyTable()
@@ -112,9 +116,12 @@ class Deduplicate(Processor[DeduplicateConfig]):
             return []
         hashes = self._hashes(batch.data)
         if self.config.keep == "last":
-            self._hold(batch.data, hashes)
+            with self._state_lock:
+                self._hold(batch.data, hashes)
             return []
-        keep = self._first_copies(hashes)
+        firsts = self._first_in_batch(hashes)
+        with self._state_lock:
+            keep = self._first_copies(hashes, firsts)
         dropped = batch.num_rows - int(keep.sum())
         if dropped == 0:
             return [batch]
@@ -135,14 +142,20 @@ class Deduplicate(Processor[DeduplicateConfig]):
 
     # ------------------------------------------------------------------------ keep: first
 
-    def _first_copies(self, hashes: np.ndarray) -> np.ndarray:
-        """Mask of the records to pass: first of their key in the batch and not held."""
+    @staticmethod
+    def _first_in_batch(hashes: np.ndarray) -> np.ndarray:
+        """Positions of the first record of each key within the batch (no shared state)."""
         import numpy as np
         import polars as pl
 
+        return np.flatnonzero(pl.Series(hashes).is_first_distinct().to_numpy())
+
+    def _first_copies(self, hashes: np.ndarray, firsts: np.ndarray) -> np.ndarray:
+        """Mask of the records to pass: first of their key in the batch and not held."""
+        import numpy as np
+
         now = self.clock()
         table = self._table
-        firsts = np.flatnonzero(pl.Series(hashes).is_first_distinct().to_numpy())
         slots = table.find(hashes[firsts])
         held = slots >= 0
         if self.config.time_window is not None:
