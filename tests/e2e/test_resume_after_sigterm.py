@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import sqlite3
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bench.datasets import orders_csv
+from fustgo.runtime.verify import verify
 from tests.cli_runner import fustgo_command, run_fustgo
 
 pytestmark = pytest.mark.e2e
@@ -109,3 +111,14 @@ def test_sigterm_then_rerun_lands_every_row_once(tmp_path: Path) -> None:
     assert count == distinct == ROWS
     assert (low, high) == (0, ROWS - 1)
     assert not checkpoint_saved(state)  # a finished run leaves no resume state
+
+    # Every source column arrived intact (order-independent checksums; `total` is extra).
+    report = asyncio.run(
+        verify(
+            {"type": "csv", "paths": [f"{tmp_path}/*.csv"]},
+            {"type": "sqlite", "connection": {"database": str(db)}, "query": {"table": "orders"}},
+        )
+    )
+    assert report.ok, report.describe()
+    assert report.source.rows == report.target.rows == ROWS
+    assert report.notes == ("Target columns not in the source were not compared: `total`.",)
