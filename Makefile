@@ -9,7 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: help install services run test lint format docs bench clean
+.PHONY: help install system-deps services run test lint format docs bench clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -18,7 +18,22 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==0.13.9
 
-$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+# mysqlclient (the MySQL/MariaDB driver) builds from source against these Debian packages.
+SYSTEM_PACKAGES := libmariadb-dev pkg-config
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+system-deps: ## Install the system packages the Python dependencies build against
+	@if ! pkg-config --exists mariadb 2>/dev/null && ! pkg-config --exists mysqlclient 2>/dev/null; then \
+	  if command -v apt-get >/dev/null; then \
+	    echo "Installing $(SYSTEM_PACKAGES) (mysqlclient builds against them)"; \
+	    $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $(SYSTEM_PACKAGES); \
+	  else \
+	    echo "Install the MariaDB or MySQL client headers and pkg-config, then run make again."; \
+	    exit 1; \
+	  fi; \
+	fi
+
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock | system-deps
 	$(UV) sync --frozen --compile-bytecode --python $(PYTHON)
 	@touch $@
 

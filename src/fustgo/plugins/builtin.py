@@ -7,10 +7,12 @@ driver libraries are imported inside the plugins' `open()`, never here.
 # ruff: noqa: F401
 from fustgo.plugins.inputs import files as _input_files
 from fustgo.plugins.inputs import generate as _input_generate
+from fustgo.plugins.inputs import mysql as _input_mysql
 from fustgo.plugins.inputs import postgresql as _input_postgresql
 from fustgo.plugins.inputs import sqlite as _input_sqlite
 from fustgo.plugins.outputs import branching as _output_branching
 from fustgo.plugins.outputs import files as _output_files
+from fustgo.plugins.outputs import mysql as _output_mysql
 from fustgo.plugins.outputs import postgresql as _output_postgresql
 from fustgo.plugins.outputs import sqlite as _output_sqlite
 from fustgo.plugins.outputs import stdout as _output_stdout

@@ -40,6 +40,7 @@ from pydantic import Field
 from fustgo.engine.errors import DataError, FustgoError, RetryableError, TerminalError
 from fustgo.engine.types import LogicalType, from_arrow
 from fustgo.engine.units import Duration
+from fustgo.plugins.clients.sql import nested_json_text
 from fustgo.plugins.spec import PluginConfig, ui
 
 if TYPE_CHECKING:
@@ -306,24 +307,10 @@ def _to_sqlite_array(array: pa.Array, field: pa.Field) -> pa.Array:
     except pa.ArrowInvalid as exc:
         raise DataError(f"Column `{field.name}` has a value SQLite cannot store: {exc}.") from exc
     if kind in ("list", "struct"):
-        return _json_text(array)
+        return nested_json_text(array)
     if kind == "time":
         return pc.cast(pc.cast(array, pa.time64("us")), pa.string())
     if kind == "timestamp":  # microseconds; zoned values in UTC, written with a `Z`
         zone = "UTC" if logical.timezone else None
         return pc.cast(pc.cast(array, pa.timestamp("us", tz=zone), safe=False), pa.string())
     return pc.cast(array, pa.string())
-
-
-def _json_text(array: pa.Array) -> pa.Array:
-    """Lists and structs as JSON text, vectorized by Polars (`{"v": …}` unwrapped)."""
-    import polars as pl
-
-    frame = pl.from_arrow(pa.table({"v": array}))
-    assert isinstance(frame, pl.DataFrame)
-    encoded = frame.select(
-        pl.when(pl.col("v").is_not_null())
-        .then(pl.struct(pl.col("v")).struct.json_encode().str.slice(5).str.head(-1))
-        .alias("v")
-    )
-    return pc.cast(encoded.to_arrow().column("v").combine_chunks(), pa.string())

@@ -38,6 +38,7 @@ from fustgo.plugins.clients.postgresql import (
     quote_literal,
     translate_error,
 )
+from fustgo.plugins.clients.sql import nested_json_text
 from fustgo.plugins.registry import register_output
 from fustgo.plugins.spec import PluginConfig, ui
 
@@ -462,19 +463,5 @@ def _to_target(array: pa.Array, source: LogicalType, column: TargetColumn) -> pa
     if pa.types.is_null(array.type):
         return pa.nulls(len(array), target)
     if pa.types.is_string(target) and source.kind in ("list", "struct"):
-        return _json_text(array)  # lists and structs into json/jsonb (or staged text)
+        return nested_json_text(array)  # lists and structs into json/jsonb (or staged text)
     return pc.cast(array, target)
-
-
-def _json_text(array: pa.Array) -> pa.Array:
-    """Lists and structs as JSON text, vectorized by Polars (`{"v": …}` unwrapped)."""
-    import polars as pl
-
-    frame = pl.from_arrow(pa.table({"v": array}))
-    assert isinstance(frame, pl.DataFrame)
-    encoded = frame.select(
-        pl.when(pl.col("v").is_not_null())
-        .then(pl.struct(pl.col("v")).struct.json_encode().str.slice(5).str.head(-1))
-        .alias("v")
-    )
-    return pc.cast(encoded.to_arrow().column("v").combine_chunks(), pa.string())

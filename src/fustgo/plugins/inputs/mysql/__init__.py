@@ -1,0 +1,481 @@
+"""MySQL input (also `mariadb`, `tidb`): a table or a query as Arrow batches, split by key.
+
+Each split is read on its own read-only session with mysqlclient's unbuffered cursor
+(`SSCursor`), in pages ordered by a keyset so that a checkpoint after each batch is the
+last key read and a resumed split continues right after it (`plan`). Numbers arrive as
+Python numbers; decimals, dates and times arrive as text and are parsed by Arrow a whole
+column at a time (`clients.sql.parse_text`), so no `Decimal` or `datetime` is built per
+value. Columns become the logical types of the MySQL type table
+(`fustgo.plugins.clients.mysql`), so the schema never depends on the data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from typing import TYPE_CHECKING, Any, Self
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from pydantic import Field, model_validator
+
+from fustgo.engine.batch import Batch, BatchMetadata, Checkpoint, JSONValue, Split
+from fustgo.engine.errors import TerminalError
+from fustgo.engine.types import FLOAT_KINDS, INTEGER_KINDS
+from fustgo.plugins.api import Input, PluginContext, Progress
+from fustgo.plugins.clients.mysql import (
+    MysqlConnection,
+    connect,
+    described_type,
+    logical_type,
+    qualified,
+    quote,
+    split_table,
+    translate_error,
+)
+from fustgo.plugins.clients.sql import parse_text
+from fustgo.plugins.inputs.mysql.plan import (
+    ALL_ROWS,
+    OrderKey,
+    ReadColumn,
+    ReadPlan,
+    check_split_key,
+    select_expression,
+)
+from fustgo.plugins.registry import register_input
+from fustgo.plugins.spec import PluginConfig, ui
+
+if TYPE_CHECKING:
+    from MySQLdb.connections import Connection
+
+WHERE = "input.connection"
+
+
+class MysqlQuery(PluginConfig):
+    """What to read: a table (filtered, split by a key) or one SQL query."""
+
+    table: str | None = Field(default=None, json_schema_extra=ui(placeholder="shop.orders"))
+    """Table or view to read, optionally with its database (`shop.orders`)."""
+    columns: list[str] | None = None
+    """Columns to read, in this order; every column when omitted."""
+    where: str | None = Field(default=None, json_schema_extra=ui(widget="sql"))
+    """MySQL condition the rows must meet, e.g. `created_at >= '2024-01-01'`."""
+    split_key: str | None = None
+    """Integer column whose range is cut into `settings.parallelism` splits.
+
+    Rows whose key is NULL form one more split, so none is lost. Index the column: each
+    page of a split is a range query on it.
+    """
+    sql: str | None = Field(default=None, json_schema_extra=ui(widget="sql"))
+    """A full SELECT to read instead of `table`; read as one streamed split and resumed
+    with OFFSET (give it an ORDER BY so that a resumed run sees the rows in the same order)."""
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Self:
+        if (self.table is None) == (self.sql is None):
+            raise ValueError("set either `table` or `sql` (not both)")
+        if self.sql is not None:
+            extra = [name for name in ("columns", "where", "split_key") if getattr(self, name)]
+            if extra:
+                raise ValueError(
+                    f"`{'`, `'.join(extra)}` cannot be used with `sql`; write them in the query"
+                )
+        if self.columns is not None and not self.columns:
+            raise ValueError("`columns` is empty; omit it to read every column")
+        return self
+
+
+class MysqlFetch(PluginConfig):
+    """How many rows each batch holds."""
+
+    size: int | None = Field(default=None, ge=1, json_schema_extra=ui(unit="rows"))
+    """Rows per batch (one page query, one checkpoint); `settings.batch_size` when omitted."""
+
+
+class MysqlInputConfig(PluginConfig):
+    """Reads a MySQL, MariaDB or TiDB table or query, split into parallel key ranges,
+    resumable by key."""
+
+    connection: MysqlConnection
+    """Where to connect; the password is a secret and never logged. Sessions are read-only."""
+    query: MysqlQuery
+    """Table, columns, condition and split key, or a full SQL query."""
+    fetch: MysqlFetch = Field(default_factory=MysqlFetch)
+    """Batch size."""
+
+
+_EXAMPLES = [
+    {
+        "type": "mysql",
+        "connection": {
+            "host": "127.0.0.1",
+            "database": "shop",
+            "user": "etl",
+            "password": "${MYSQL_PASSWORD:}",
+        },
+        "query": {
+            "table": "orders",
+            "columns": ["id", "user_id", "amount", "status", "created_at"],
+            "where": "created_at >= '2024-01-01'",
+            "split_key": "id",
+        },
+        "fetch": {"size": 10000},
+    },
+    {
+        "type": "mysql",
+        "connection": {"host": "127.0.0.1", "database": "shop", "user": "etl"},
+        "query": {
+            "sql": "SELECT o.id, u.email FROM orders o JOIN users u ON u.id = o.user_id "
+            "ORDER BY o.id"
+        },
+    },
+]
+
+
+@register_input(
+    "mysql",
+    config=MysqlInputConfig,
+    family="rdb",
+    title="MySQL",
+    capabilities={"split", "resume"},
+    examples=_EXAMPLES,
+)
+class MysqlInput(Input[MysqlInputConfig]):
+    """Reads splits in keyset pages over unbuffered cursors; see the module docstring."""
+
+    def __init__(self, config: MysqlInputConfig, context: PluginContext | None = None) -> None:
+        super().__init__(config, context)
+        self._connection: Connection | None = None
+        self._plan: ReadPlan | None = None
+        self._records_total: int | None = None
+
+    @property
+    def plan(self) -> ReadPlan:
+        if self._plan is None:
+            raise TerminalError("The mysql input was used before `open()`.")
+        return self._plan
+
+    @property
+    def batch_rows(self) -> int:
+        return self.config.fetch.size or self.context.batch_size
+
+    async def open(self) -> None:
+        await asyncio.to_thread(self._open)
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            connection, self._connection = self._connection, None
+            await asyncio.to_thread(connection.close)
+
+    async def check_connection(self) -> None:
+        try:
+            await self.open()
+        finally:
+            await self.close()
+
+    def schema(self) -> pa.Schema | None:
+        if self._plan is None:
+            return None
+        return pa.schema([c.logical.to_arrow_field(c.name) for c in self._plan.columns])
+
+    def progress(self) -> Progress:
+        return Progress(records_total=self._records_total)
+
+    # -- discovery ----------------------------------------------------------------------
+
+    def _rows(self, sql: str, action: str, *params: Any) -> list[tuple[Any, ...]]:
+        assert self._connection is not None
+        try:
+            with self._connection.cursor() as cursor:
+                cursor.execute(sql, params or None)
+                rows = list(cursor.fetchall())
+            self._connection.commit()  # end the read-only transaction: no snapshot is held
+            return rows
+        except Exception as exc:
+            raise translate_error(exc, action, self.config.connection, WHERE) from exc
+
+    def _describe(self, source: str, items: str) -> Any:
+        assert self._connection is not None
+        try:
+            with self._connection.cursor() as cursor:
+                cursor.execute(f"SELECT {items} FROM {source} LIMIT 0")
+                described = cursor.description, cursor.description_flags
+            self._connection.commit()  # end the read-only transaction: no lock is held
+            return described
+        except Exception as exc:
+            error = translate_error(exc, "Reading the columns", self.config.connection, WHERE)
+            raise TerminalError(
+                f"The query built from `input.query` does not run on "
+                f"{self.config.connection.server}: {error}"
+            ) from exc
+
+    def _open(self) -> None:
+        if self._connection is not None:  # opened again after a retry
+            self._connection.close()
+        self._connection = connect(self.config.connection, read_only=True, where=WHERE)
+        try:
+            self._plan = self._discover()
+        except BaseException:
+            connection, self._connection = self._connection, None
+            connection.close()  # holds metadata locks until closed
+            raise
+
+    def _discover(self) -> ReadPlan:
+        query = self.config.query
+        if query.sql is not None:
+            return self._query_plan(query.sql)
+        assert query.table is not None
+        plan = self._table_plan(query.table)
+        # a bad `where` fails now, before any split is read
+        self._describe(plan.source + (f" WHERE ({query.where})" if query.where else ""), "1")
+        return plan
+
+    def _query_plan(self, sql: str) -> ReadPlan:
+        source = f"({sql.strip().rstrip(';')}) AS q"
+        description, flags = self._describe(source, "*")
+        columns = []
+        for item, flag in zip(description, flags, strict=True):
+            declared = described_type(item[1], flag, item[3], item[5])
+            select = select_expression(item[0], declared)
+            columns.append(ReadColumn(item[0], declared, logical_type(declared), select))
+        return ReadPlan(source, "`input.query.sql`", None, columns, tiebreak=[])
+
+    def _table_plan(self, table: str) -> ReadPlan:
+        query = self.config.query
+        database, name = split_table(table, self.config.connection.database)
+        found = self._rows(
+            "SELECT column_name, column_type, is_nullable, data_type FROM "
+            "information_schema.columns WHERE table_schema = %s AND table_name = %s "
+            "ORDER BY ordinal_position",
+            f"Reading the columns of `{table}`",
+            database,
+            name,
+        )
+        if not found:
+            raise TerminalError(
+                f"Table `{table}` does not exist on {self.config.connection.server} (or the "
+                f"user cannot see it); check `input.query.table` and the database name."
+            )
+        declared = {str(r[0]): (str(r[1]), str(r[2]) == "YES") for r in found}
+        for column in self._json_columns(database, name, [r for r in found if r[3] == "longtext"]):
+            declared[column] = ("json", declared[column][1])
+        names = query.columns or list(declared)
+        missing = [n for n in names if n not in declared]
+        if missing:
+            raise TerminalError(
+                f"Columns {missing} of `input.query.columns` are not in table `{table}`; "
+                f"its columns are: {', '.join(declared)}."
+            )
+        columns = [
+            ReadColumn(n, declared[n][0], logical_type(declared[n][0]),
+                       select_expression(n, declared[n][0]))
+            for n in names
+        ]  # fmt: skip
+        indexes = self._rows(
+            "SELECT index_name, column_name FROM information_schema.statistics WHERE "
+            "table_schema = %s AND table_name = %s AND non_unique = 0 "
+            "ORDER BY index_name, seq_in_index",
+            f"Reading the indexes of `{table}`",
+            database,
+            name,
+        )
+        unique: dict[str, list[str]] = {}
+        for index_name, column_name in indexes:
+            unique.setdefault(str(index_name), []).append(str(column_name))
+        primary = unique.get("PRIMARY", [])
+        tiebreak = [OrderKey(f"q.{quote(n)}", declared[n][0]) for n in primary]
+        source = f"{qualified(f'{database}.{name}')} AS q"
+        plan = ReadPlan(
+            source, f"`{table}`", query.where, columns, tiebreak, table=(database, name)
+        )
+        if query.split_key is None:
+            return plan
+        key_name = query.split_key
+        key_type, nullable = declared.get(key_name, (None, True))
+        check_split_key(key_name, key_type, table, list(declared))
+        assert key_type is not None
+        key = OrderKey(f"q.{quote(key_name)}", key_type)
+        key_unique = [key_name] in unique.values()
+        return ReadPlan(
+            source, plan.label, plan.where, columns, tiebreak, key, key_unique, nullable,
+            plan.table,
+        )  # fmt: skip
+
+    def _json_columns(self, database: str, table: str, longtext: list[Any]) -> list[str]:
+        """MariaDB's JSON columns: `longtext` with a `json_valid(col)` column check."""
+        if not longtext:
+            return []
+        try:
+            checks = self._rows(
+                "SELECT check_clause FROM information_schema.check_constraints WHERE "
+                "constraint_schema = %s AND table_name = %s",
+                "Reading the checks",
+                database,
+                table,
+            )
+        except TerminalError:  # MySQL has no table_name there, and a real JSON type
+            return []
+        clauses = {str(row[0]) for row in checks}
+        return [str(r[0]) for r in longtext if f"json_valid({quote(str(r[0]))})" in clauses]
+
+    # -- splits -------------------------------------------------------------------------
+
+    async def splits(self, parallelism: int) -> list[Split]:
+        return await asyncio.to_thread(self._plan_splits, parallelism)
+
+    def _plan_splits(self, parallelism: int) -> list[Split]:
+        plan = self.plan
+        if plan.table is not None:
+            estimate = self._rows(
+                "SELECT table_rows FROM information_schema.tables WHERE table_schema = %s "
+                "AND table_name = %s",
+                "Reading the row estimate",
+                *plan.table,
+            )
+            total = estimate[0][0] if estimate else None
+            self._records_total = int(total) if total is not None else None
+        if plan.key is None:
+            return [ALL_ROWS]
+        where = f" WHERE ({plan.where})" if plan.where else ""
+        low, high = self._rows(
+            f"SELECT min({plan.key.sql}), max({plan.key.sql}) FROM {plan.source}{where}",
+            f"Reading the range of `{self.config.query.split_key}`",
+        )[0]
+        return plan.key_splits(low, high, parallelism)
+
+    # -- reading ------------------------------------------------------------------------
+
+    async def read(self, split: Split, checkpoint: Checkpoint | None) -> AsyncIterator[Batch]:
+        if checkpoint is not None and checkpoint.split_done:
+            return
+        position: dict[str, JSONValue] = dict(checkpoint.position) if checkpoint else {}
+        records = checkpoint.records if checkpoint else 0
+        metadata = BatchMetadata(
+            source=f"mysql:{self.config.connection.database}", split_id=split.id
+        )
+        size = self.batch_rows
+        connection = await asyncio.to_thread(
+            connect, self.config.connection, read_only=True, where=WHERE
+        )
+        keyset = bool(self.plan.order(split))
+        try:
+            cursor: Any = None
+            ahead: list[tuple[Any, ...]] = []  # one row read ahead tells whether more follow
+            while True:
+                if keyset:
+                    rows = await asyncio.to_thread(self._page, connection, split, position)
+                else:
+                    if cursor is None:
+                        cursor = await asyncio.to_thread(self._stream, connection, split, position)
+                    wanted = size + 1 - len(ahead)
+                    rows = ahead + await asyncio.to_thread(self._fetch, cursor, wanted, split)
+                more = len(rows) > size
+                rows, ahead = rows[:size], rows[size:]
+                if not rows:
+                    return
+                position = self.plan.next_position(rows[-1], split, position, len(rows))
+                records += len(rows)
+                checkpoint = Checkpoint(split.id, position, records, not more)
+                yield Batch(self._convert(rows), metadata, checkpoint)
+                if not more:
+                    return
+        finally:
+            await asyncio.to_thread(connection.close)
+
+    def _action(self, split: Split) -> str:
+        return f"Reading {self.plan.label} ({split.description or split.id})"
+
+    def _page(
+        self, connection: Connection, split: Split, position: dict[str, JSONValue]
+    ) -> list[tuple[Any, ...]]:
+        """One keyset page (up to `batch_rows + 1` rows) over an unbuffered cursor."""
+        from MySQLdb.cursors import SSCursor
+
+        try:
+            with connection.cursor(SSCursor) as cursor:
+                cursor.execute(self.plan.select_sql(split, position, self.batch_rows))
+                rows = list(cursor.fetchall())
+            connection.commit()
+            return rows
+        except Exception as exc:
+            raise translate_error(exc, self._action(split), self.config.connection, WHERE) from exc
+
+    def _stream(self, connection: Connection, split: Split, position: dict[str, JSONValue]) -> Any:
+        """An unbuffered cursor over the split's remaining rows (no keyset: OFFSET resume)."""
+        from MySQLdb.cursors import SSCursor
+
+        try:
+            cursor = connection.cursor(SSCursor)
+            cursor.execute(self.plan.select_sql(split, position, self.batch_rows))
+        except Exception as exc:
+            raise translate_error(exc, self._action(split), self.config.connection, WHERE) from exc
+        return cursor
+
+    def _fetch(self, cursor: Any, rows: int, split: Split) -> list[tuple[Any, ...]]:
+        try:
+            return list(cursor.fetchmany(rows))
+        except Exception as exc:
+            raise translate_error(exc, self._action(split), self.config.connection, WHERE) from exc
+
+    def _convert(self, rows: Sequence[tuple[Any, ...]]) -> pa.RecordBatch:
+        """Rows as Arrow columns of their logical types; unparsable rows are rejected."""
+        values = list(zip(*rows, strict=True))
+        arrays: list[pa.Array] = []
+        failed: pa.Array | None = None
+        messages: pa.Array | None = None
+        for index, column in enumerate(self.plan.columns):
+            array, bad, raw = _to_logical(values[index], column)
+            arrays.append(array)
+            if bad is not None:
+                note = pc.if_else(
+                    bad,
+                    pc.binary_join_element_wise(
+                        f"Column `{column.name}` ({column.declared}) holds `",
+                        raw,
+                        f"`, which is not a valid {column.logical}",
+                        "",
+                    ),
+                    None,
+                )
+                failed = bad if failed is None else pc.or_(failed, bad)
+                messages = note if messages is None else pc.coalesce(messages, note)
+        fields = [c.logical.to_arrow_field(c.name) for c in self.plan.columns]
+        batch = pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields))
+        if failed is None or messages is None:
+            return batch
+        self.reject(batch.filter(failed), messages.filter(failed))
+        return batch.filter(pc.invert(failed))
+
+
+def _to_logical(
+    values: Sequence[Any], column: ReadColumn
+) -> tuple[pa.Array, pa.Array | None, pa.Array | None]:
+    """(the column as its logical Arrow type, rows that failed or None, the raw text)."""
+    logical = column.logical
+    target = logical.to_arrow()
+    if logical.kind in INTEGER_KINDS or logical.kind in FLOAT_KINDS:
+        return pa.array(values, target), None, None
+    if logical.kind == "bool":
+        return pc.cast(pa.array(values, pa.int64()), target), None, None
+    if logical.kind in ("string", "json", "binary"):
+        return pa.array(values, target), None, None
+    text = pa.array(values, pa.string())  # decimals, dates and times, as the server wrote them
+    parsed = parse_text(text, logical)
+    return parsed.values, parsed.failed, text
+
+
+def _register_aliases() -> None:
+    """`mariadb` and `tidb` speak the same protocol: the same plugin under their names."""
+    for name, title in (("mariadb", "MariaDB"), ("tidb", "TiDB")):
+        examples = [{**example, "type": name} for example in _EXAMPLES]
+        register_input(
+            name,
+            config=MysqlInputConfig,
+            family="rdb",
+            title=title,
+            capabilities={"split", "resume"},
+            examples=examples,
+        )(MysqlInput)
+
+
+_register_aliases()
