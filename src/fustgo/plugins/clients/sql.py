@@ -9,13 +9,57 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from pydantic import Field, model_validator
 
 from fustgo.engine.batch import JSONValue
 from fustgo.engine.types import LogicalType
+from fustgo.plugins.spec import PluginConfig, ui
+
+
+class TableQuery(PluginConfig):
+    """What to read: a table (filtered, split by a key) or one SQL query."""
+
+    table: str | None = Field(default=None, json_schema_extra=ui(placeholder="shop.orders"))
+    """Table or view to read, optionally with its schema or database (`shop.orders`)."""
+    columns: list[str] | None = None
+    """Columns to read, in this order; every column when omitted."""
+    where: str | None = Field(default=None, json_schema_extra=ui(widget="sql"))
+    """Condition in the database's SQL the rows must meet (`created_at >= '2024-01-01'`)."""
+    split_key: str | None = None
+    """Integer column whose range is cut into `settings.parallelism` splits (SQLite also
+    takes `rowid`).
+
+    Rows whose key is NULL form one more split, so none is lost. Index the column so that a
+    split reads only its range.
+    """
+    sql: str | None = Field(default=None, json_schema_extra=ui(widget="sql"))
+    """A full SELECT to read instead of `table`; read as one split and resumed with OFFSET
+    (give it an ORDER BY so that a resumed run sees the rows in the same order)."""
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Self:
+        if (self.table is None) == (self.sql is None):
+            raise ValueError("set either `table` or `sql` (not both)")
+        if self.sql is not None:
+            extra = [name for name in ("columns", "where", "split_key") if getattr(self, name)]
+            if extra:
+                raise ValueError(
+                    f"`{'`, `'.join(extra)}` cannot be used with `sql`; write them in the query"
+                )
+        if self.columns is not None and not self.columns:
+            raise ValueError("`columns` is empty; omit it to read every column")
+        return self
+
+
+class Fetch(PluginConfig):
+    """How many rows each page (and batch, and checkpoint) holds."""
+
+    size: int | None = Field(default=None, ge=1, json_schema_extra=ui(unit="rows"))
+    """Rows per page and batch; `settings.batch_size` when omitted."""
 
 
 def key_ranges(low: float, high: float, parts: int) -> list[dict[str, JSONValue]]:

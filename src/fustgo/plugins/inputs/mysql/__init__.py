@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Sequence
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from fustgo.engine.batch import Batch, BatchMetadata, Checkpoint, JSONValue, Split
 from fustgo.engine.errors import TerminalError
@@ -33,7 +33,7 @@ from fustgo.plugins.clients.mysql import (
     split_table,
     translate_error,
 )
-from fustgo.plugins.clients.sql import parse_text
+from fustgo.plugins.clients.sql import Fetch, TableQuery, parse_text
 from fustgo.plugins.inputs.mysql.plan import (
     ALL_ROWS,
     OrderKey,
@@ -43,53 +43,12 @@ from fustgo.plugins.inputs.mysql.plan import (
     select_expression,
 )
 from fustgo.plugins.registry import register_input
-from fustgo.plugins.spec import PluginConfig, ui
+from fustgo.plugins.spec import PluginConfig
 
 if TYPE_CHECKING:
     from MySQLdb.connections import Connection
 
 WHERE = "input.connection"
-
-
-class MysqlQuery(PluginConfig):
-    """What to read: a table (filtered, split by a key) or one SQL query."""
-
-    table: str | None = Field(default=None, json_schema_extra=ui(placeholder="shop.orders"))
-    """Table or view to read, optionally with its database (`shop.orders`)."""
-    columns: list[str] | None = None
-    """Columns to read, in this order; every column when omitted."""
-    where: str | None = Field(default=None, json_schema_extra=ui(widget="sql"))
-    """MySQL condition the rows must meet, e.g. `created_at >= '2024-01-01'`."""
-    split_key: str | None = None
-    """Integer column whose range is cut into `settings.parallelism` splits.
-
-    Rows whose key is NULL form one more split, so none is lost. Index the column: each
-    page of a split is a range query on it.
-    """
-    sql: str | None = Field(default=None, json_schema_extra=ui(widget="sql"))
-    """A full SELECT to read instead of `table`; read as one streamed split and resumed
-    with OFFSET (give it an ORDER BY so that a resumed run sees the rows in the same order)."""
-
-    @model_validator(mode="after")
-    def _one_source(self) -> Self:
-        if (self.table is None) == (self.sql is None):
-            raise ValueError("set either `table` or `sql` (not both)")
-        if self.sql is not None:
-            extra = [name for name in ("columns", "where", "split_key") if getattr(self, name)]
-            if extra:
-                raise ValueError(
-                    f"`{'`, `'.join(extra)}` cannot be used with `sql`; write them in the query"
-                )
-        if self.columns is not None and not self.columns:
-            raise ValueError("`columns` is empty; omit it to read every column")
-        return self
-
-
-class MysqlFetch(PluginConfig):
-    """How many rows each batch holds."""
-
-    size: int | None = Field(default=None, ge=1, json_schema_extra=ui(unit="rows"))
-    """Rows per batch (one page query, one checkpoint); `settings.batch_size` when omitted."""
 
 
 class MysqlInputConfig(PluginConfig):
@@ -98,9 +57,9 @@ class MysqlInputConfig(PluginConfig):
 
     connection: MysqlConnection
     """Where to connect; the password is a secret and never logged. Sessions are read-only."""
-    query: MysqlQuery
+    query: TableQuery
     """Table, columns, condition and split key, or a full SQL query."""
-    fetch: MysqlFetch = Field(default_factory=MysqlFetch)
+    fetch: Fetch = Field(default_factory=Fetch)
     """Batch size."""
 
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from fustgo.engine.batch import Batch, BatchMetadata, Checkpoint, JSONValue, Split
 from fustgo.engine.errors import TerminalError
@@ -29,7 +29,7 @@ from fustgo.plugins.clients.postgresql import (
     quote_literal,
     translate_error,
 )
-from fustgo.plugins.clients.sql import parse_text
+from fustgo.plugins.clients.sql import Fetch, TableQuery, parse_text
 from fustgo.plugins.inputs.postgresql.plan import (
     ALL_ROWS,
     OrderKey,
@@ -39,7 +39,7 @@ from fustgo.plugins.inputs.postgresql.plan import (
     read_columns,
 )
 from fustgo.plugins.registry import register_input
-from fustgo.plugins.spec import PluginConfig, ui
+from fustgo.plugins.spec import PluginConfig
 
 if TYPE_CHECKING:
     from adbc_driver_manager.dbapi import Connection
@@ -47,55 +47,14 @@ if TYPE_CHECKING:
 WHERE = "input.connection"
 
 
-class PostgresqlQuery(PluginConfig):
-    """What to read: a table (filtered, split by a key) or one SQL query."""
-
-    table: str | None = Field(default=None, json_schema_extra=ui(placeholder="public.orders"))
-    """Table or view to read, optionally with its schema (`sales.orders`)."""
-    columns: list[str] | None = None
-    """Columns to read, in this order; every column when omitted."""
-    where: str | None = Field(default=None, json_schema_extra=ui(widget="sql"))
-    """PostgreSQL condition the rows must meet, e.g. `created_at >= '2024-01-01'`."""
-    split_key: str | None = None
-    """Integer column whose range is cut into `settings.parallelism` splits.
-
-    Rows whose key is NULL form one more split, so none is lost. Index the column so that
-    a split reads only its range.
-    """
-    sql: str | None = Field(default=None, json_schema_extra=ui(widget="sql"))
-    """A full SELECT to read instead of `table`; read as one split and resumed with OFFSET
-    (give it an ORDER BY so that a resumed run sees the rows in the same order)."""
-
-    @model_validator(mode="after")
-    def _one_source(self) -> Self:
-        if (self.table is None) == (self.sql is None):
-            raise ValueError("set either `table` or `sql` (not both)")
-        if self.sql is not None:
-            extra = [name for name in ("columns", "where", "split_key") if getattr(self, name)]
-            if extra:
-                raise ValueError(
-                    f"`{'`, `'.join(extra)}` cannot be used with `sql`; write them in the query"
-                )
-        if self.columns is not None and not self.columns:
-            raise ValueError("`columns` is empty; omit it to read every column")
-        return self
-
-
-class PostgresqlFetch(PluginConfig):
-    """How many rows each batch holds."""
-
-    size: int | None = Field(default=None, ge=1, json_schema_extra=ui(unit="rows"))
-    """Rows per batch (and per checkpoint); `settings.batch_size` when omitted."""
-
-
 class PostgresqlInputConfig(PluginConfig):
     """Reads a PostgreSQL table or query, split into parallel key ranges, resumable by key."""
 
     connection: PostgresConnection
     """Where to connect; the password is a secret and never logged. Sessions are read-only."""
-    query: PostgresqlQuery
+    query: TableQuery
     """Table, columns, condition and split key, or a full SQL query."""
-    fetch: PostgresqlFetch = Field(default_factory=PostgresqlFetch)
+    fetch: Fetch = Field(default_factory=Fetch)
     """Batch size."""
 
 

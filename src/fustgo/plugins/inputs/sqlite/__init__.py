@@ -14,15 +14,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from fustgo.engine.batch import Batch, BatchMetadata, Checkpoint, JSONValue, Split
 from fustgo.engine.errors import TerminalError
 from fustgo.plugins.api import Input, PluginContext, Progress
-from fustgo.plugins.clients.sql import Parsed
+from fustgo.plugins.clients.sql import Fetch, Parsed, TableQuery
 from fustgo.plugins.clients.sqlite import (
     SqliteConnection,
     connect,
@@ -34,51 +34,10 @@ from fustgo.plugins.clients.sqlite import (
 from fustgo.plugins.inputs.sqlite.pages import Page, assemble, convert_fast, convert_robust
 from fustgo.plugins.inputs.sqlite.plan import ALL_ROWS, ReadPlan, sql_plan, table_plan
 from fustgo.plugins.registry import register_input
-from fustgo.plugins.spec import PluginConfig, ui
+from fustgo.plugins.spec import PluginConfig
 
 if TYPE_CHECKING:
     from adbc_driver_manager.dbapi import Connection
-
-
-class SqliteQuery(PluginConfig):
-    """What to read: a table (filtered, split by a key) or one SQL query."""
-
-    table: str | None = Field(default=None, json_schema_extra=ui(placeholder="orders"))
-    """Table or view to read."""
-    columns: list[str] | None = None
-    """Columns to read, in this order; every column when omitted."""
-    where: str | None = Field(default=None, json_schema_extra=ui(widget="sql"))
-    """SQLite condition the rows must meet, e.g. `created_at >= '2024-01-01'`."""
-    split_key: str | None = None
-    """Integer column (or `rowid`) whose range is cut into `settings.parallelism` splits.
-
-    Rows whose key is NULL (or not a number) form one more split, so none is lost. Index
-    the column (or use the INTEGER PRIMARY KEY) so that a split reads only its range.
-    """
-    sql: str | None = Field(default=None, json_schema_extra=ui(widget="sql"))
-    """A full SELECT to read instead of `table`; read as one split, paged with OFFSET
-    (give it an ORDER BY so that a resumed run sees the rows in the same order)."""
-
-    @model_validator(mode="after")
-    def _one_source(self) -> Self:
-        if (self.table is None) == (self.sql is None):
-            raise ValueError("set either `table` or `sql` (not both)")
-        if self.sql is not None:
-            extra = [name for name in ("columns", "where", "split_key") if getattr(self, name)]
-            if extra:
-                raise ValueError(
-                    f"`{'`, `'.join(extra)}` cannot be used with `sql`; write them in the query"
-                )
-        if self.columns is not None and not self.columns:
-            raise ValueError("`columns` is empty; omit it to read every column")
-        return self
-
-
-class SqliteFetch(PluginConfig):
-    """How many rows each query returns."""
-
-    size: int | None = Field(default=None, ge=1, json_schema_extra=ui(unit="rows"))
-    """Rows per page and batch; `settings.batch_size` when omitted."""
 
 
 class SqliteInputConfig(PluginConfig):
@@ -86,9 +45,9 @@ class SqliteInputConfig(PluginConfig):
 
     connection: SqliteConnection
     """The database file."""
-    query: SqliteQuery
+    query: TableQuery
     """Table, columns, condition and split key, or a full SQL query."""
-    fetch: SqliteFetch = Field(default_factory=SqliteFetch)
+    fetch: Fetch = Field(default_factory=Fetch)
     """Page size."""
 
 
