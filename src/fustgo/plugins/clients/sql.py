@@ -7,17 +7,24 @@ text a database returned into a logical type with the bad values flagged.
 
 from __future__ import annotations
 
+import asyncio
 import math
+import threading
+from abc import abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field, model_validator
 
-from fustgo.engine.batch import JSONValue
+from fustgo.engine.batch import Batch, JSONValue
 from fustgo.engine.types import LogicalType
+from fustgo.plugins.api import ConfigT, Output, PluginContext
 from fustgo.plugins.spec import PluginConfig, ui
+
+T = TypeVar("T")
 
 
 class TableQuery(PluginConfig):
@@ -153,3 +160,53 @@ def nested_json_text(array: pa.Array) -> pa.Array:
         .alias("v")
     )
     return pc.cast(encoded.to_arrow().column("v").combine_chunks(), pa.string())
+
+
+class BlockingTableOutput(Output[ConfigT]):
+    """An output over a blocking database driver: each call runs in a worker thread, one
+    at a time, because a connection serves one thread at a time. Subclasses implement the
+    blocking steps: `_open`, `_write` (one batch, atomically), `_commit`, `_close`, `_check`.
+    """
+
+    def __init__(self, config: ConfigT, context: PluginContext | None = None) -> None:
+        super().__init__(config, context)
+        self._lock = threading.Lock()
+
+    async def open(self, schema: pa.Schema) -> None:
+        await asyncio.to_thread(self._locked, self._open, schema)
+
+    async def write(self, batch: Batch) -> None:
+        if batch.num_rows == 0:
+            return
+        await asyncio.to_thread(self._locked, self._write, batch.data)
+        self._stats.records_written += batch.num_rows
+        self._stats.bytes_written += batch.nbytes
+        self._stats.batches_written += 1
+
+    async def flush(self) -> None:
+        await asyncio.to_thread(self._locked, self._commit)
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self._locked, self._close)
+
+    async def check_connection(self) -> None:
+        await asyncio.to_thread(self._check)
+
+    def _locked(self, action: Callable[..., T], *args: Any) -> T:
+        with self._lock:
+            return action(*args)
+
+    @abstractmethod
+    def _open(self, schema: pa.Schema) -> None: ...
+
+    @abstractmethod
+    def _write(self, data: pa.RecordBatch) -> None: ...
+
+    @abstractmethod
+    def _commit(self) -> None: ...
+
+    @abstractmethod
+    def _close(self) -> None: ...
+
+    @abstractmethod
+    def _check(self) -> None: ...

@@ -14,24 +14,20 @@ value is a `DataError`, so the runner isolates the rows.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import tempfile
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar
+from typing import TYPE_CHECKING, Literal, Self
 
 import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field, model_validator
 
-from fustgo.engine.batch import Batch
 from fustgo.engine.errors import DataError, FustgoError, TerminalError
 from fustgo.engine.types import from_arrow
-from fustgo.plugins.api import Output, PluginContext
+from fustgo.plugins.api import PluginContext
 from fustgo.plugins.clients.mysql import (
     MysqlConnection,
     connect,
@@ -42,7 +38,7 @@ from fustgo.plugins.clients.mysql import (
     split_table,
     translate_error,
 )
-from fustgo.plugins.clients.sql import nested_json_text
+from fustgo.plugins.clients.sql import BlockingTableOutput, nested_json_text
 from fustgo.plugins.registry import register_output
 from fustgo.plugins.spec import PluginConfig, ui
 
@@ -50,7 +46,6 @@ if TYPE_CHECKING:
     from MySQLdb.connections import Connection
 
 WriteMode = Literal["insert", "upsert", "replace", "truncate_insert"]
-T = TypeVar("T")
 WHERE = "output.connection"
 log = logging.getLogger(__name__)
 
@@ -161,7 +156,7 @@ _EXAMPLES = [
     capabilities={"upsert"},
     examples=_EXAMPLES,
 )
-class MysqlOutput(Output[MysqlOutputConfig]):
+class MysqlOutput(BlockingTableOutput[MysqlOutputConfig]):
     """Loads batches in savepoints of a transaction committed by `flush()`."""
 
     def __init__(self, config: MysqlOutputConfig, context: PluginContext | None = None) -> None:
@@ -173,38 +168,10 @@ class MysqlOutput(Output[MysqlOutputConfig]):
         self._folder: tempfile.TemporaryDirectory[str] | None = None
         self._columns: dict[str, TargetColumn] = {}
         self._statements: dict[tuple[str, ...], Statement] = {}
-        self._lock = threading.Lock()
 
     @property
     def _target(self) -> str:
         return f"`{self.config.write.table}` on {self.config.connection.server}"
-
-    # -- life cycle ---------------------------------------------------------------------
-
-    async def open(self, schema: pa.Schema) -> None:
-        await asyncio.to_thread(self._locked, self._open, schema)
-
-    async def write(self, batch: Batch) -> None:
-        if batch.num_rows == 0:
-            return
-        await asyncio.to_thread(self._locked, self._write, batch.data)
-        self._stats.records_written += batch.num_rows
-        self._stats.bytes_written += batch.nbytes
-        self._stats.batches_written += 1
-
-    async def flush(self) -> None:
-        await asyncio.to_thread(self._locked, self._commit)
-
-    async def close(self) -> None:
-        await asyncio.to_thread(self._locked, self._close)
-
-    async def check_connection(self) -> None:
-        await asyncio.to_thread(self._check)
-
-    def _locked(self, action: Callable[..., T], *args: Any) -> T:
-        """Run a blocking driver call alone: a connection serves one thread at a time."""
-        with self._lock:
-            return action(*args)
 
     def _check(self) -> None:
         connection = connect(self.config.connection, read_only=True, where=WHERE)

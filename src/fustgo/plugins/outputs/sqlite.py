@@ -9,19 +9,16 @@ representations of the SQLite type table (`fustgo.plugins.clients.sqlite`), so t
 
 from __future__ import annotations
 
-import asyncio
-import threading
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar
+from typing import TYPE_CHECKING, Literal, Self
 
 import pyarrow as pa
 from pydantic import Field, model_validator
 
-from fustgo.engine.batch import Batch
 from fustgo.engine.errors import FustgoError, TerminalError
 from fustgo.engine.types import from_arrow
-from fustgo.plugins.api import Output, PluginContext
+from fustgo.plugins.api import PluginContext
+from fustgo.plugins.clients.sql import BlockingTableOutput
 from fustgo.plugins.clients.sqlite import (
     ColumnInfo,
     SqliteConnection,
@@ -43,7 +40,6 @@ if TYPE_CHECKING:
     from adbc_driver_manager.dbapi import Connection
 
 WriteMode = Literal["insert", "upsert", "replace", "truncate_insert"]
-T = TypeVar("T")
 
 
 class SqliteWrite(PluginConfig):
@@ -113,7 +109,7 @@ class SqliteOutputConfig(PluginConfig):
         },
     ],
 )
-class SqliteOutput(Output[SqliteOutputConfig]):
+class SqliteOutput(BlockingTableOutput[SqliteOutputConfig]):
     """Writes with ADBC in savepoints of a transaction committed by `flush()`."""
 
     def __init__(self, config: SqliteOutputConfig, context: PluginContext | None = None) -> None:
@@ -124,7 +120,6 @@ class SqliteOutput(Output[SqliteOutputConfig]):
         self._in_transaction = False
         self._columns: dict[str, ColumnInfo] = {}
         self._statements: dict[tuple[str, ...], str] = {}
-        self._lock = threading.Lock()
 
     @property
     def path(self) -> Path:
@@ -133,33 +128,6 @@ class SqliteOutput(Output[SqliteOutputConfig]):
     @property
     def _target(self) -> str:
         return f"`{self.config.write.table}` in `{self.path}`"
-
-    # -- life cycle ---------------------------------------------------------------------
-
-    async def open(self, schema: pa.Schema) -> None:
-        await asyncio.to_thread(self._locked, self._open, schema)
-
-    async def write(self, batch: Batch) -> None:
-        if batch.num_rows == 0:
-            return
-        await asyncio.to_thread(self._locked, self._write, batch.data)
-        self._stats.records_written += batch.num_rows
-        self._stats.bytes_written += batch.nbytes
-        self._stats.batches_written += 1
-
-    async def flush(self) -> None:
-        await asyncio.to_thread(self._locked, self._commit)
-
-    async def close(self) -> None:
-        await asyncio.to_thread(self._locked, self._close)
-
-    async def check_connection(self) -> None:
-        await asyncio.to_thread(self._check)
-
-    def _locked(self, action: Callable[..., T], *args: Any) -> T:
-        """Run a blocking driver call alone: a connection serves one thread at a time."""
-        with self._lock:
-            return action(*args)
 
     def _check(self) -> None:
         folder = self.path.parent
