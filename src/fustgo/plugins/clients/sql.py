@@ -21,7 +21,7 @@ from pydantic import Field, model_validator
 
 from fustgo.engine.batch import Batch, JSONValue
 from fustgo.engine.types import LogicalType
-from fustgo.plugins.api import ConfigT, Output, PluginContext
+from fustgo.plugins.api import ConfigT, Input, Output, PluginContext, Progress
 from fustgo.plugins.spec import PluginConfig, ui
 
 T = TypeVar("T")
@@ -160,6 +160,42 @@ def nested_json_text(array: pa.Array) -> pa.Array:
         .alias("v")
     )
     return pc.cast(encoded.to_arrow().column("v").combine_chunks(), pa.string())
+
+
+class BlockingTableInput(Input[ConfigT]):
+    """An input over a blocking database driver: `_open` (in a worker thread) connects and
+    makes `_plan`, whose `columns` (name, logical type) give the schema."""
+
+    def __init__(self, config: ConfigT, context: PluginContext | None = None) -> None:
+        super().__init__(config, context)
+        self._connection: Any = None
+        self._plan: Any = None
+        self._records_total: int | None = None
+
+    async def open(self) -> None:
+        await asyncio.to_thread(self._open)
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            connection, self._connection = self._connection, None
+            await asyncio.to_thread(connection.close)
+
+    async def check_connection(self) -> None:
+        try:
+            await self.open()
+        finally:
+            await self.close()
+
+    def schema(self) -> pa.Schema | None:
+        if self._plan is None:
+            return None
+        return pa.schema([c.logical.to_arrow_field(c.name) for c in self._plan.columns])
+
+    def progress(self) -> Progress:
+        return Progress(records_total=self._records_total)
+
+    @abstractmethod
+    def _open(self) -> None: ...
 
 
 class BlockingTableOutput(Output[ConfigT]):

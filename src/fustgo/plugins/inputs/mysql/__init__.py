@@ -22,7 +22,7 @@ from pydantic import Field
 from fustgo.engine.batch import Batch, BatchMetadata, Checkpoint, JSONValue, Split
 from fustgo.engine.errors import TerminalError
 from fustgo.engine.types import FLOAT_KINDS, INTEGER_KINDS
-from fustgo.plugins.api import Input, PluginContext, Progress
+from fustgo.plugins.api import PluginContext
 from fustgo.plugins.clients.mysql import (
     MysqlConnection,
     connect,
@@ -33,7 +33,7 @@ from fustgo.plugins.clients.mysql import (
     split_table,
     translate_error,
 )
-from fustgo.plugins.clients.sql import Fetch, TableQuery, parse_text
+from fustgo.plugins.clients.sql import BlockingTableInput, Fetch, TableQuery, parse_text
 from fustgo.plugins.inputs.mysql.plan import (
     ALL_ROWS,
     OrderKey,
@@ -99,14 +99,11 @@ _EXAMPLES = [
     capabilities={"split", "resume"},
     examples=_EXAMPLES,
 )
-class MysqlInput(Input[MysqlInputConfig]):
+class MysqlInput(BlockingTableInput[MysqlInputConfig]):
     """Reads splits in keyset pages over unbuffered cursors; see the module docstring."""
 
     def __init__(self, config: MysqlInputConfig, context: PluginContext | None = None) -> None:
         super().__init__(config, context)
-        self._connection: Connection | None = None
-        self._plan: ReadPlan | None = None
-        self._records_total: int | None = None
 
     @property
     def plan(self) -> ReadPlan:
@@ -117,28 +114,6 @@ class MysqlInput(Input[MysqlInputConfig]):
     @property
     def batch_rows(self) -> int:
         return self.config.fetch.size or self.context.batch_size
-
-    async def open(self) -> None:
-        await asyncio.to_thread(self._open)
-
-    async def close(self) -> None:
-        if self._connection is not None:
-            connection, self._connection = self._connection, None
-            await asyncio.to_thread(connection.close)
-
-    async def check_connection(self) -> None:
-        try:
-            await self.open()
-        finally:
-            await self.close()
-
-    def schema(self) -> pa.Schema | None:
-        if self._plan is None:
-            return None
-        return pa.schema([c.logical.to_arrow_field(c.name) for c in self._plan.columns])
-
-    def progress(self) -> Progress:
-        return Progress(records_total=self._records_total)
 
     # -- discovery ----------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from pydantic import Field
 
 from fustgo.engine.batch import Batch, BatchMetadata, Checkpoint, JSONValue, Split
 from fustgo.engine.errors import TerminalError
-from fustgo.plugins.api import Input, PluginContext, Progress
+from fustgo.plugins.api import PluginContext
 from fustgo.plugins.clients.postgresql import (
     PostgresConnection,
     connect_adbc,
@@ -29,7 +29,7 @@ from fustgo.plugins.clients.postgresql import (
     quote_literal,
     translate_error,
 )
-from fustgo.plugins.clients.sql import Fetch, TableQuery, parse_text
+from fustgo.plugins.clients.sql import BlockingTableInput, Fetch, TableQuery, parse_text
 from fustgo.plugins.inputs.postgresql.plan import (
     ALL_ROWS,
     OrderKey,
@@ -40,9 +40,6 @@ from fustgo.plugins.inputs.postgresql.plan import (
 )
 from fustgo.plugins.registry import register_input
 from fustgo.plugins.spec import PluginConfig
-
-if TYPE_CHECKING:
-    from adbc_driver_manager.dbapi import Connection
 
 WHERE = "input.connection"
 
@@ -91,14 +88,11 @@ class PostgresqlInputConfig(PluginConfig):
         },
     ],
 )
-class PostgresqlInput(Input[PostgresqlInputConfig]):
+class PostgresqlInput(BlockingTableInput[PostgresqlInputConfig]):
     """Streams splits with ADBC; see the module docstring."""
 
     def __init__(self, config: PostgresqlInputConfig, context: PluginContext | None = None) -> None:
         super().__init__(config, context)
-        self._connection: Connection | None = None
-        self._plan: ReadPlan | None = None
-        self._records_total: int | None = None
 
     @property
     def plan(self) -> ReadPlan:
@@ -109,28 +103,6 @@ class PostgresqlInput(Input[PostgresqlInputConfig]):
     @property
     def batch_rows(self) -> int:
         return self.config.fetch.size or self.context.batch_size
-
-    async def open(self) -> None:
-        await asyncio.to_thread(self._open)
-
-    async def close(self) -> None:
-        if self._connection is not None:
-            connection, self._connection = self._connection, None
-            await asyncio.to_thread(connection.close)
-
-    async def check_connection(self) -> None:
-        try:
-            await self.open()
-        finally:
-            await self.close()
-
-    def schema(self) -> pa.Schema | None:
-        if self._plan is None:
-            return None
-        return pa.schema([c.logical.to_arrow_field(c.name) for c in self._plan.columns])
-
-    def progress(self) -> Progress:
-        return Progress(records_total=self._records_total)
 
     # -- discovery ----------------------------------------------------------------------
 

@@ -21,8 +21,8 @@ from pydantic import Field
 
 from fustgo.engine.batch import Batch, BatchMetadata, Checkpoint, JSONValue, Split
 from fustgo.engine.errors import TerminalError
-from fustgo.plugins.api import Input, PluginContext, Progress
-from fustgo.plugins.clients.sql import Fetch, Parsed, TableQuery
+from fustgo.plugins.api import PluginContext
+from fustgo.plugins.clients.sql import BlockingTableInput, Fetch, Parsed, TableQuery
 from fustgo.plugins.clients.sqlite import (
     SqliteConnection,
     connect,
@@ -76,14 +76,11 @@ class SqliteInputConfig(PluginConfig):
         },
     ],
 )
-class SqliteInput(Input[SqliteInputConfig]):
+class SqliteInput(BlockingTableInput[SqliteInputConfig]):
     """Reads pages of a SQLite table or query with ADBC; see the module docstring."""
 
     def __init__(self, config: SqliteInputConfig, context: PluginContext | None = None) -> None:
         super().__init__(config, context)
-        self._connection: Connection | None = None
-        self._plan: ReadPlan | None = None
-        self._records_total: int | None = None
 
     @property
     def path(self) -> Path:
@@ -98,28 +95,6 @@ class SqliteInput(Input[SqliteInputConfig]):
         if self._plan is None:
             raise TerminalError("The sqlite input was used before `open()`.")
         return self._plan
-
-    async def open(self) -> None:
-        await asyncio.to_thread(self._open)
-
-    async def close(self) -> None:
-        if self._connection is not None:
-            connection, self._connection = self._connection, None
-            await asyncio.to_thread(connection.close)
-
-    async def check_connection(self) -> None:
-        try:
-            await self.open()
-        finally:
-            await self.close()
-
-    def schema(self) -> pa.Schema | None:
-        if self._plan is None:
-            return None
-        return pa.schema([c.logical.to_arrow_field(c.name) for c in self._plan.columns])
-
-    def progress(self) -> Progress:
-        return Progress(records_total=self._records_total)
 
     def _connect(self) -> Connection:
         if not self.path.is_file():
