@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 from pydantic import Field, model_validator
 
 from fustgo.engine.batch import Batch, JSONValue
+from fustgo.engine.errors import TerminalError
 from fustgo.engine.types import LogicalType
 from fustgo.plugins.api import ConfigT, Input, Output, PluginContext, Progress
 from fustgo.plugins.spec import PluginConfig, ui
@@ -231,6 +232,45 @@ class BlockingTableOutput(Output[ConfigT]):
     def _locked(self, action: Callable[..., T], *args: Any) -> T:
         with self._lock:
             return action(*args)
+
+    # The target's columns (name → info with `name`, `not_null`, `has_default`), read by
+    # `_open`, and how messages name the table.
+    _columns: dict[str, Any]
+
+    @property
+    @abstractmethod
+    def _target(self) -> str: ...
+
+    def _missing_table(self) -> TerminalError:
+        return TerminalError(
+            f"Table {self._target} does not exist and `output.write.create_table` is false; "
+            "create it or set `create_table: true`."
+        )
+
+    def _check_schema(self, schema: pa.Schema) -> None:
+        write = self.config.write
+        missing = [name for name in schema.names if name not in self._columns]
+        if missing:
+            raise TerminalError(
+                f"Columns {missing} are not in table {self._target}; drop or rename them with "
+                "a `mapping` processor, or add them (ALTER TABLE … ADD COLUMN)."
+            )
+        required = [
+            c.name
+            for c in self._columns.values()
+            if c.not_null and not c.has_default and c.name not in schema.names
+        ]
+        if required:
+            raise TerminalError(
+                f"Table {self._target} requires values for {required} (NOT NULL without a "
+                "default) but the records have no such fields; add them with `transform`."
+            )
+        absent = [name for name in write.conflict_key if name not in schema.names]
+        if absent:
+            raise TerminalError(
+                f"`output.write.conflict_key` names {absent}, which the records do not "
+                f"have; their fields are: {', '.join(schema.names)}."
+            )
 
     @abstractmethod
     def _open(self, schema: pa.Schema) -> None: ...

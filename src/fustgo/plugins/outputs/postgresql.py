@@ -232,37 +232,6 @@ class PostgresqlOutput(BlockingTableOutput[PostgresqlOutputConfig]):
             ) from exc
         return [TargetColumn(str(r[0]), str(r[1]), bool(r[2]), bool(r[3])) for r in rows]
 
-    def _missing_table(self) -> TerminalError:
-        return TerminalError(
-            f"Table {self._target} does not exist and `output.write.create_table` is false; "
-            "create it or set `create_table: true`."
-        )
-
-    def _check_schema(self, schema: pa.Schema) -> None:
-        write = self.config.write
-        missing = [name for name in schema.names if name not in self._columns]
-        if missing:
-            raise TerminalError(
-                f"Columns {missing} are not in table {self._target}; drop or rename them with "
-                "a `mapping` processor, or add them (ALTER TABLE … ADD COLUMN)."
-            )
-        required = [
-            c.name
-            for c in self._columns.values()
-            if c.not_null and not c.has_default and c.name not in schema.names
-        ]
-        if required:
-            raise TerminalError(
-                f"Table {self._target} requires values for {required} (NOT NULL without a "
-                "default) but the records have no such fields; add them with `transform`."
-            )
-        absent = [name for name in write.conflict_key if name not in schema.names]
-        if absent:
-            raise TerminalError(
-                f"`output.write.conflict_key` names {absent}, which the records do not "
-                f"have; their fields are: {', '.join(schema.names)}."
-            )
-
     # -- writing ------------------------------------------------------------------------
 
     def _write(self, data: pa.RecordBatch) -> None:
