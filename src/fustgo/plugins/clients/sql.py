@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field, model_validator
 
-from fustgo.engine.batch import Batch, JSONValue
+from fustgo.engine.batch import Batch, JSONValue, Split
 from fustgo.engine.errors import TerminalError
 from fustgo.engine.types import LogicalType
 from fustgo.plugins.api import ConfigT, Input, Output, PluginContext, Progress
@@ -68,6 +68,30 @@ class Fetch(PluginConfig):
 
     size: int | None = Field(default=None, ge=1, json_schema_extra=ui(unit="rows"))
     """Rows per page and batch; `settings.batch_size` when omitted."""
+
+
+ALL_ROWS = Split(id="all", params={"kind": "all"}, description="all rows")
+"""The one split of a read that is not cut by a key."""
+
+
+def key_splits(
+    key_sql: str, key_nullable: bool, low: int | None, high: int | None, parallelism: int
+) -> list[Split]:
+    """Range splits of integer keys `low..high` (`key_ranges`), plus a split for the rows
+    whose key is NULL when the column allows it; every row is in exactly one split."""
+    null_split = Split(
+        id="null-key", params={"kind": "null_key"}, description=f"rows whose {key_sql} is NULL"
+    )
+    if low is None or high is None:  # no key at all: every row is in the NULL split
+        return [null_split] if key_nullable else [ALL_ROWS]
+    splits = []
+    for index, params in enumerate(key_ranges(low, high, max(1, parallelism))):
+        lower = "" if params["lo"] is None else f"{params['lo']} <= "
+        upper = f"{'<=' if params['last'] else '<'} {params['hi']}"
+        splits.append(
+            Split(id=f"range-{index}", params=params, description=f"{lower}{key_sql} {upper}")
+        )
+    return [*splits, null_split] if key_nullable else splits
 
 
 def key_ranges(low: float, high: float, parts: int) -> list[dict[str, JSONValue]]:

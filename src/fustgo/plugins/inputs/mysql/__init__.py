@@ -33,9 +33,8 @@ from fustgo.plugins.clients.mysql import (
     split_table,
     translate_error,
 )
-from fustgo.plugins.clients.sql import BlockingTableInput, Fetch, TableQuery, parse_text
+from fustgo.plugins.clients.sql import ALL_ROWS, BlockingTableInput, Fetch, TableQuery, parse_text
 from fustgo.plugins.inputs.mysql.plan import (
-    ALL_ROWS,
     OrderKey,
     ReadColumn,
     ReadPlan,

@@ -29,9 +29,8 @@ from fustgo.plugins.clients.postgresql import (
     quote_literal,
     translate_error,
 )
-from fustgo.plugins.clients.sql import BlockingTableInput, Fetch, TableQuery, parse_text
+from fustgo.plugins.clients.sql import ALL_ROWS, BlockingTableInput, Fetch, TableQuery, parse_text
 from fustgo.plugins.inputs.postgresql.plan import (
-    ALL_ROWS,
     OrderKey,
     ReadColumn,
     ReadPlan,

@@ -13,7 +13,7 @@ repeat) and a checkpoint's position is the last row's keyset as text, e.g.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from fustgo.engine.batch import JSONValue, Split
 from fustgo.engine.errors import TerminalError
@@ -26,12 +26,11 @@ from fustgo.plugins.clients.postgresql import (
     quote_literal,
     reads_natively,
 )
-from fustgo.plugins.clients.sql import key_ranges
+from fustgo.plugins.clients.sql import key_splits
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-ALL_ROWS = Split(id="all", params={"kind": "all"}, description="all rows")
 _INTEGER_KEYS = ("int2", "int4", "int8")
 
 
@@ -126,23 +125,7 @@ class ReadPlan:
     def key_splits(self, low: int | None, high: int | None, parallelism: int) -> list[Split]:
         """Range splits of the keys `low..high`, and a split for NULL keys when possible."""
         assert self.key is not None
-        null_split = Split(
-            id="null-key",
-            params={"kind": "null_key"},
-            description=f"rows whose {self.key.sql} is NULL",
-        )
-        if low is None or high is None:  # no key at all: every row is in the NULL split
-            return [null_split] if self.key_nullable else [ALL_ROWS]
-        splits = [
-            Split(id=f"range-{index}", params=params, description=self._describe(params))
-            for index, params in enumerate(key_ranges(low, high, max(1, parallelism)))
-        ]
-        return [*splits, null_split] if self.key_nullable else splits
-
-    def _describe(self, params: dict[str, Any]) -> str:
-        assert self.key is not None
-        lower = "" if params["lo"] is None else f"{params['lo']} <= "
-        return f"{lower}{self.key.sql} {'<=' if params['last'] else '<'} {params['hi']}"
+        return key_splits(self.key.sql, self.key_nullable, low, high, parallelism)
 
 
 def read_columns(described: pa.Schema, catalog: dict[str, str] | None = None) -> list[ReadColumn]:

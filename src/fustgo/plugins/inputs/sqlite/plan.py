@@ -20,7 +20,7 @@ import pyarrow as pa
 from fustgo.engine.batch import JSONValue, Split
 from fustgo.engine.errors import TerminalError
 from fustgo.engine.types import LogicalType
-from fustgo.plugins.clients.sql import key_ranges
+from fustgo.plugins.clients.sql import ALL_ROWS, key_ranges
 from fustgo.plugins.clients.sqlite import (
     ColumnInfo,
     driver_message,
@@ -37,7 +37,6 @@ if TYPE_CHECKING:
     from adbc_driver_manager.dbapi import Connection
 
 ROWID_NAMES = ("rowid", "_rowid_", "oid")
-ALL_ROWS = Split(id="all", params={"kind": "all"}, description="all rows")
 
 
 @dataclass(frozen=True)
