@@ -31,10 +31,6 @@ class RetryableError(FustgoError):
         self.retry_after_seconds = retry_after_seconds
 
 
-class ConnectionLostError(RetryableError):
-    """A connection dropped; the plugin reconnects before the retry."""
-
-
 class DataError(FustgoError):
     """Records could not be handled; they belong in the dead-letter output, not in a log line."""
 

@@ -253,8 +253,3 @@ def _parse(tokens: list[str], text: str) -> tuple[LogicalType, list[str]]:
         return LogicalType("struct", fields=tuple(fields)), rest[1:]
     known = ", ".join([*SIMPLE_KINDS, "decimal(p,s)", "timestamp", "list<T>", "struct<…>"])
     raise ConfigError(f"Unknown type `{tokens[0]}` in `{text}`; known types: {known}.")
-
-
-def schema_to_logical(schema: pa.Schema) -> list[tuple[str, LogicalType]]:
-    """Column names and logical types of an Arrow schema, in order."""
-    return [(f.name, from_arrow(f.type, f.metadata)) for f in schema]

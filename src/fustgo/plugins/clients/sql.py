@@ -222,6 +222,22 @@ class BlockingTableInput(Input[ConfigT]):
     @abstractmethod
     def _open(self) -> None: ...
 
+    @abstractmethod
+    def _rows(self, sql: str, action: str) -> list[tuple[Any, ...]]:
+        """All rows of a small discovery query, with driver errors translated."""
+
+    def _key_splits(self, parallelism: int) -> list[Split]:
+        """`ALL_ROWS`, or the split-key ranges from the key's min and max (one query)."""
+        plan = self._plan
+        if plan.key is None:
+            return [ALL_ROWS]
+        where = f" WHERE ({plan.where})" if plan.where else ""
+        low, high = self._rows(
+            f"SELECT min({plan.key.sql}), max({plan.key.sql}) FROM {plan.source}{where}",
+            f"Reading the range of `{self.config.query.split_key}`",
+        )[0]
+        return plan.key_splits(low, high, parallelism)
+
 
 class BlockingTableOutput(Output[ConfigT]):
     """An output over a blocking database driver: each call runs in a worker thread, one
@@ -305,8 +321,26 @@ class BlockingTableOutput(Output[ConfigT]):
     @abstractmethod
     def _commit(self) -> None: ...
 
+    _opened: bool
+    """True once `_open` succeeded: only then does closing commit and run `post_sql`."""
+
+    def _close(self) -> None:
+        try:
+            if self._opened:
+                self._commit()
+                for index, statement in enumerate(self.config.write.post_sql):
+                    self._run(statement, f"`output.write.post_sql[{index}]` failed")
+                self._commit()
+        finally:
+            self._disconnect()
+
     @abstractmethod
-    def _close(self) -> None: ...
+    def _run(self, sql: str, action: str) -> None:
+        """Execute one statement, translating driver errors into FustGo's."""
+
+    @abstractmethod
+    def _disconnect(self) -> None:
+        """Close the connection; the server rolls back whatever was not committed."""
 
     @abstractmethod
     def _check(self) -> None: ...

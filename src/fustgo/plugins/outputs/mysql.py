@@ -163,7 +163,6 @@ class MysqlOutput(BlockingTableOutput[MysqlOutputConfig]):
         super().__init__(config, context)
         self._connection: Connection | None = None
         self._opened = False
-        """True once `open` succeeded: only then does `close` commit and run `post_sql`."""
         self._load_data = False
         self._folder: tempfile.TemporaryDirectory[str] | None = None
         self._columns: dict[str, TargetColumn] = {}
@@ -333,16 +332,6 @@ class MysqlOutput(BlockingTableOutput[MysqlOutputConfig]):
                 raise translate_error(
                     exc, f"Committing to {self._target}", self.config.connection, WHERE
                 ) from exc
-
-    def _close(self) -> None:
-        try:
-            if self._opened:
-                self._commit()
-                for index, statement in enumerate(self.config.write.post_sql):
-                    self._run(statement, f"`output.write.post_sql[{index}]` failed")
-                self._commit()
-        finally:
-            self._disconnect()
 
     def _disconnect(self) -> None:
         """Close the connection; the server rolls back whatever was not committed."""

@@ -116,7 +116,6 @@ class SqliteOutput(BlockingTableOutput[SqliteOutputConfig]):
         super().__init__(config, context)
         self._connection: Connection | None = None
         self._opened = False
-        """True once `open` succeeded: only then does `close` commit and run `post_sql`."""
         self._in_transaction = False
         self._columns: dict[str, ColumnInfo] = {}
         self._statements: dict[tuple[str, ...], str] = {}
@@ -281,15 +280,6 @@ class SqliteOutput(BlockingTableOutput[SqliteOutputConfig]):
         if self._in_transaction:
             self._run("COMMIT", f"Committing to {self._target}")
             self._in_transaction = False
-
-    def _close(self) -> None:
-        try:
-            if self._opened:
-                self._commit()
-                for index, statement in enumerate(self.config.write.post_sql):
-                    self._run(statement, f"`output.write.post_sql[{index}]` failed")
-        finally:
-            self._disconnect()
 
     def _disconnect(self) -> None:
         """Close the connection; SQLite rolls back whatever was not committed."""

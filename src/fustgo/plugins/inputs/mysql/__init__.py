@@ -33,7 +33,7 @@ from fustgo.plugins.clients.mysql import (
     split_table,
     translate_error,
 )
-from fustgo.plugins.clients.sql import ALL_ROWS, BlockingTableInput, Fetch, TableQuery, parse_text
+from fustgo.plugins.clients.sql import BlockingTableInput, Fetch, TableQuery, parse_text
 from fustgo.plugins.inputs.mysql.plan import (
     OrderKey,
     ReadColumn,
@@ -267,14 +267,7 @@ class MysqlInput(BlockingTableInput[MysqlInputConfig]):
             )
             total = estimate[0][0] if estimate else None
             self._records_total = int(total) if total is not None else None
-        if plan.key is None:
-            return [ALL_ROWS]
-        where = f" WHERE ({plan.where})" if plan.where else ""
-        low, high = self._rows(
-            f"SELECT min({plan.key.sql}), max({plan.key.sql}) FROM {plan.source}{where}",
-            f"Reading the range of `{self.config.query.split_key}`",
-        )[0]
-        return plan.key_splits(low, high, parallelism)
+        return self._key_splits(parallelism)
 
     # -- reading ------------------------------------------------------------------------
 

@@ -29,7 +29,7 @@ from fustgo.plugins.clients.postgresql import (
     quote_literal,
     translate_error,
 )
-from fustgo.plugins.clients.sql import ALL_ROWS, BlockingTableInput, Fetch, TableQuery, parse_text
+from fustgo.plugins.clients.sql import BlockingTableInput, Fetch, TableQuery, parse_text
 from fustgo.plugins.inputs.postgresql.plan import (
     OrderKey,
     ReadColumn,
@@ -225,14 +225,7 @@ class PostgresqlInput(BlockingTableInput[PostgresqlInputConfig]):
                 "Reading the row estimate",
             )[0][0]
             self._records_total = int(estimate) if estimate is not None and estimate >= 0 else None
-        if plan.key is None:
-            return [ALL_ROWS]
-        where = f" WHERE ({plan.where})" if plan.where else ""
-        low, high = self._rows(
-            f"SELECT min({plan.key.sql}), max({plan.key.sql}) FROM {plan.source}{where}",
-            f"Reading the range of `{self.config.query.split_key}`",
-        )[0]
-        return plan.key_splits(low, high, parallelism)
+        return self._key_splits(parallelism)
 
     # -- reading ------------------------------------------------------------------------
 
