@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from fustgo.cli.diagnostics import MainConfigOption, OutputFormat, OverridesOption, load_or_exit
 from fustgo.cli.progress import LogProgress, TerminalProgress
@@ -88,8 +89,8 @@ def run(
         observer = LogProgress(spec.settings.progress_interval)
     try:
         outcome = asyncio.run(run_pipeline(spec, fresh=fresh, observer=observer))
-    except FustgoError as exc:  # failures before the run starts (checkpoint store, plugins)
-        console.print(f"[red]error:[/red] {exc}")
+    except Exception as exc:  # failures before the run starts (checkpoint store, plugins)
+        _print_error(console, exc)
         raise typer.Exit(EXIT_FAILED) from exc
     summary = outcome.summary
     _report(summary, summary_json, json_logs=log_format is OutputFormat.json)
@@ -137,8 +138,8 @@ def _dry_run(spec: PipelineSpec, console: Console) -> int:
 
     try:
         splits = asyncio.run(plan())
-    except FustgoError as exc:
-        console.print(f"[red]error:[/red] {exc}")
+    except Exception as exc:
+        _print_error(console, exc)
         return EXIT_FAILED
     out = Console()
     out.print(f"[bold]Pipeline[/bold] {spec.name}: valid")
@@ -162,3 +163,17 @@ def _dry_run(spec: PipelineSpec, console: Console) -> int:
     out.print(table)
     out.print("Dry run: nothing was written.")
     return EXIT_OK
+
+
+def _print_error(console: Console, exc: Exception) -> None:
+    """A failure outside the run's own reporting: its message, never a traceback."""
+    message = Text("error: ", style="red")
+    if isinstance(exc, FustgoError):
+        message.append(str(exc))
+    else:
+        log.debug("Unexpected error", exc_info=exc)
+        message.append(
+            f"unexpected {type(exc).__name__}: {exc}. Run again with `--log-level debug` "
+            "for the details, and report it."
+        )
+    console.print(message)
