@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol, Typ
 
 import pyarrow as pa
 
-from fustgo.engine.batch import Batch, Checkpoint, Split
+from fustgo.engine.batch import Batch, Checkpoint, JSONValue, Split
 from fustgo.engine.errors import TerminalError
 from fustgo.plugins.spec import PluginConfig
 
@@ -192,6 +192,24 @@ class Input(Plugin[ConfigT]):
     async def ack(self, checkpoint: Checkpoint) -> None:
         """Everything up to `checkpoint` is durably written: commit offsets, delete messages."""
         return
+
+    def restore_state(self, state: dict[str, JSONValue] | None) -> None:
+        """Receive what `next_state()` returned in the last run that succeeded, or None.
+
+        Called after `open()` and before `splits()` on a fresh run (not when resuming an
+        interrupted one, whose split plan already holds what the state decided). Incremental
+        inputs keep their high-water mark here.
+        """
+        return
+
+    def next_state(self) -> dict[str, JSONValue] | None:
+        """The state to keep if this run succeeds; called right after `splits()`.
+
+        The runner stores it with the split plan and makes it the committed state only when
+        every split is written and the output closed cleanly, so a failed or interrupted run
+        never advances it. None keeps the previous state.
+        """
+        return None
 
     def progress(self) -> Progress:
         """Totals for the progress bar; valid after `splits`."""
