@@ -49,3 +49,48 @@ def test_unwritable_location_is_a_clear_error(tmp_path: Path) -> None:
     blocker.write_text("not a folder")
     with pytest.raises(TerminalError, match=r"settings\.checkpoint\.path"):
         SqliteCheckpointStore(blocker / "cp.db")
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "memory"])
+def test_input_state_is_committed_only_by_complete(kind: str, tmp_path: Path) -> None:
+    memory = MemoryCheckpointStore()
+
+    def open_store():
+        return SqliteCheckpointStore(tmp_path / "cp.db") if kind == "sqlite" else memory
+
+    store = open_store()
+    assert store.load_state("p") is None
+    store.begin("p", "fp", SPLITS, next_state={"high": "2024-01-02", "key": [7]})
+    assert store.load_state("p") is None  # planned, not committed
+    assert store.load("p").next_state == {"high": "2024-01-02", "key": [7]}
+    if kind == "sqlite":
+        store.close()
+        store = open_store()
+    resumed = store.load("p")
+    assert resumed is not None and resumed.next_state == {"high": "2024-01-02", "key": [7]}
+    store.complete("p", resumed.next_state)
+    assert store.load("p") is None
+    assert store.load_state("p") == {"high": "2024-01-02", "key": [7]}
+    store.complete("p")  # a later run without a new state keeps the committed one
+    assert store.load_state("p") == {"high": "2024-01-02", "key": [7]}
+    assert store.load_state("other") is None
+
+
+def test_a_store_written_before_input_states_is_upgraded(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path)
+    old.execute(
+        "CREATE TABLE runs (pipeline TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, "
+        "splits TEXT NOT NULL, started_at REAL NOT NULL)"
+    )
+    old.execute("INSERT INTO runs VALUES ('p', 'fp', '[]', 0)")
+    old.commit()
+    old.close()
+    store = SqliteCheckpointStore(path)
+    state = store.load("p")
+    assert state is not None and state.next_state is None
+    store.begin("p", "fp", SPLITS, next_state={"high": 3})
+    assert store.load("p").next_state == {"high": 3}
+    store.close()

@@ -22,7 +22,7 @@ from fustgo.engine.errors import FustgoError
 from fustgo.engine.runner import RunObserver
 from fustgo.engine.stats import RunSummary
 from fustgo.observability.logging import configure_logging
-from fustgo.runtime.execute import build_parts, run_pipeline
+from fustgo.runtime.execute import build_parts, committed_state, run_pipeline
 
 log = logging.getLogger("fustgo.events")
 
@@ -56,6 +56,14 @@ def run(
         bool,
         typer.Option("--fresh", help="Ignore the checkpoint of an interrupted run; start over."),
     ] = False,
+    full_refresh: Annotated[
+        bool,
+        typer.Option(
+            "--full-refresh",
+            help="Also ignore what earlier runs read (incremental high-water marks): read "
+            "everything again.",
+        ),
+    ] = False,
     summary_json: Annotated[
         Path | None,
         typer.Option(help="Also write the summary event as JSON to this file (`-` = stdout)."),
@@ -78,7 +86,7 @@ def run(
     spec = load_or_exit(file, overrides=set_ or [], main_config=config)
     console = Console(stderr=True)
     if dry_run:
-        raise typer.Exit(_dry_run(spec, console))
+        raise typer.Exit(_dry_run(spec, console, full_refresh=full_refresh))
 
     observer: RunObserver
     if quiet:
@@ -88,7 +96,9 @@ def run(
     else:
         observer = LogProgress(spec.settings.progress_interval)
     try:
-        outcome = asyncio.run(run_pipeline(spec, fresh=fresh, observer=observer))
+        outcome = asyncio.run(
+            run_pipeline(spec, fresh=fresh, full_refresh=full_refresh, observer=observer)
+        )
     except Exception as exc:  # failures before the run starts (checkpoint store, plugins)
         _print_error(console, exc)
         raise typer.Exit(EXIT_FAILED) from exc
@@ -125,13 +135,14 @@ def _report(summary: RunSummary, summary_json: Path | None, *, json_logs: bool) 
             summary_json.write_text(text + "\n", encoding="utf-8")
 
 
-def _dry_run(spec: PipelineSpec, console: Console) -> int:
-    """Open the input read-only, cut the splits and print the plan."""
+def _dry_run(spec: PipelineSpec, console: Console, *, full_refresh: bool) -> int:
+    """Open the input read-only, cut the splits (from the committed state) and print them."""
     parts = build_parts(spec, resume=False)
 
     async def plan() -> list:
         await parts.input.open()
         try:
+            parts.input.restore_state(None if full_refresh else committed_state(spec))
             return await parts.input.splits(spec.settings.parallelism)
         finally:
             await parts.input.close()

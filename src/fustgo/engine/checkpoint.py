@@ -3,6 +3,11 @@
 The store holds, per pipeline, the split plan of the current (unfinished) run and the last
 durable checkpoint of each split. A run that ends normally deletes its state; a run that is
 interrupted or fails leaves it, and the next run of the same pipeline resumes from it.
+
+It also holds the input's committed state (an incremental input's high-water mark): the
+state a run will commit is saved with its split plan at `begin` and becomes the committed
+state only in `complete`, in the same transaction that deletes the finished run, so a run
+that fails or is interrupted never advances it.
 `SqliteCheckpointStore` (a local file) is the default; the server keeps the same interface
 over its metadata store, and Redis can back it in distributed mode.
 """
@@ -20,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from fustgo.engine.batch import Checkpoint, Split
+from fustgo.engine.batch import Checkpoint, JSONValue, Split
 from fustgo.engine.errors import TerminalError
 
 
@@ -33,6 +38,8 @@ class RunState:
     splits: list[Split]
     checkpoints: dict[str, Checkpoint] = field(default_factory=dict)
     started_at: float = 0.0
+    next_state: dict[str, JSONValue] | None = None
+    """The input state this run commits when it succeeds (see `Input.next_state`)."""
 
     @property
     def done_split_ids(self) -> set[str]:
@@ -48,11 +55,23 @@ class CheckpointStore(Protocol):
 
     def load(self, pipeline: str) -> RunState | None: ...
 
-    def begin(self, pipeline: str, fingerprint: str, splits: list[Split]) -> None: ...
+    def begin(
+        self,
+        pipeline: str,
+        fingerprint: str,
+        splits: list[Split],
+        next_state: dict[str, JSONValue] | None = None,
+    ) -> None: ...
 
     def save(self, pipeline: str, checkpoints: Iterable[Checkpoint]) -> None: ...
 
-    def complete(self, pipeline: str) -> None: ...
+    def complete(self, pipeline: str, state: dict[str, JSONValue] | None = None) -> None:
+        """Forget the finished run and, when `state` is given, commit it."""
+        ...
+
+    def load_state(self, pipeline: str) -> dict[str, JSONValue] | None:
+        """The state committed by the last successful run, or None."""
+        ...
 
 
 class SqliteCheckpointStore:
@@ -80,8 +99,16 @@ class SqliteCheckpointStore:
                     updated_at REAL NOT NULL,
                     PRIMARY KEY (pipeline, split_id)
                 );
+                CREATE TABLE IF NOT EXISTS states (
+                    pipeline TEXT PRIMARY KEY,
+                    state TEXT NOT NULL,
+                    updated_at REAL NOT NULL
+                );
                 """
             )
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(runs)")}
+            if "next_state" not in columns:  # a store written before input states existed
+                self._db.execute("ALTER TABLE runs ADD COLUMN next_state TEXT")
         except (sqlite3.Error, OSError) as exc:
             raise TerminalError(
                 f"Cannot open the checkpoint store `{self.path}`: {exc}. "
@@ -92,7 +119,8 @@ class SqliteCheckpointStore:
     def load(self, pipeline: str) -> RunState | None:
         with self._lock:
             row = self._db.execute(
-                "SELECT fingerprint, splits, started_at FROM runs WHERE pipeline = ?", (pipeline,)
+                "SELECT fingerprint, splits, started_at, next_state FROM runs WHERE pipeline = ?",
+                (pipeline,),
             ).fetchone()
             if row is None:
                 return None
@@ -106,16 +134,24 @@ class SqliteCheckpointStore:
             splits=[Split.from_json(s) for s in json.loads(row[1])],
             checkpoints={cp.split_id: cp for cp in checkpoints},
             started_at=row[2],
+            next_state=json.loads(row[3]) if row[3] is not None else None,
         )
 
-    def begin(self, pipeline: str, fingerprint: str, splits: list[Split]) -> None:
+    def begin(
+        self,
+        pipeline: str,
+        fingerprint: str,
+        splits: list[Split],
+        next_state: dict[str, JSONValue] | None = None,
+    ) -> None:
         plan = json.dumps([s.to_json() for s in splits])
+        pending = json.dumps(next_state) if next_state is not None else None
         with self._transaction() as db:
             db.execute("DELETE FROM checkpoints WHERE pipeline = ?", (pipeline,))
             db.execute(
-                "INSERT OR REPLACE INTO runs (pipeline, fingerprint, splits, started_at) "
-                "VALUES (?, ?, ?, ?)",
-                (pipeline, fingerprint, plan, time.time()),
+                "INSERT OR REPLACE INTO runs (pipeline, fingerprint, splits, started_at, "
+                "next_state) VALUES (?, ?, ?, ?, ?)",
+                (pipeline, fingerprint, plan, time.time(), pending),
             )
 
     def save(self, pipeline: str, checkpoints: Iterable[Checkpoint]) -> None:
@@ -130,10 +166,22 @@ class SqliteCheckpointStore:
                 rows,
             )
 
-    def complete(self, pipeline: str) -> None:
+    def complete(self, pipeline: str, state: dict[str, JSONValue] | None = None) -> None:
         with self._transaction() as db:
             db.execute("DELETE FROM checkpoints WHERE pipeline = ?", (pipeline,))
             db.execute("DELETE FROM runs WHERE pipeline = ?", (pipeline,))
+            if state is not None:
+                db.execute(
+                    "INSERT OR REPLACE INTO states (pipeline, state, updated_at) VALUES (?, ?, ?)",
+                    (pipeline, json.dumps(state), time.time()),
+                )
+
+    def load_state(self, pipeline: str) -> dict[str, JSONValue] | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT state FROM states WHERE pipeline = ?", (pipeline,)
+            ).fetchone()
+        return json.loads(row[0]) if row is not None else None
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -156,18 +204,33 @@ class MemoryCheckpointStore:
 
     def __init__(self) -> None:
         self._runs: dict[str, RunState] = {}
+        self._states: dict[str, dict[str, JSONValue]] = {}
 
     def load(self, pipeline: str) -> RunState | None:
         state = self._runs.get(pipeline)
         return copy.deepcopy(state) if state is not None else None
 
-    def begin(self, pipeline: str, fingerprint: str, splits: list[Split]) -> None:
-        self._runs[pipeline] = RunState(pipeline, fingerprint, list(splits), {}, time.time())
+    def begin(
+        self,
+        pipeline: str,
+        fingerprint: str,
+        splits: list[Split],
+        next_state: dict[str, JSONValue] | None = None,
+    ) -> None:
+        self._runs[pipeline] = RunState(
+            pipeline, fingerprint, list(splits), {}, time.time(), copy.deepcopy(next_state)
+        )
 
     def save(self, pipeline: str, checkpoints: Iterable[Checkpoint]) -> None:
         state = self._runs[pipeline]
         for cp in checkpoints:
             state.checkpoints[cp.split_id] = cp
 
-    def complete(self, pipeline: str) -> None:
+    def complete(self, pipeline: str, state: dict[str, JSONValue] | None = None) -> None:
         self._runs.pop(pipeline, None)
+        if state is not None:
+            self._states[pipeline] = copy.deepcopy(state)
+
+    def load_state(self, pipeline: str) -> dict[str, JSONValue] | None:
+        state = self._states.get(pipeline)
+        return copy.deepcopy(state) if state is not None else None

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 
 import pyarrow as pa
 
-from fustgo.engine.batch import Batch, Checkpoint, Split
+from fustgo.engine.batch import Batch, Checkpoint, JSONValue, Split
 from fustgo.engine.channel import BoundedChannel, ChannelClosed
 from fustgo.engine.checkpoint import CheckpointStore, RunState
 from fustgo.engine.deadletter import DEAD_LETTER_SCHEMA, dead_letter_batch
@@ -108,9 +108,15 @@ class Runner:
         store: CheckpointStore | None = None,
         resume_state: RunState | None = None,
         observer: RunObserver | None = None,
+        full_refresh: bool = False,
     ) -> None:
         self.parts = parts
         self.settings = parts.settings
+        # The input's committed state (a high-water mark) is kept whether or not the run
+        # can resume; `full_refresh` plans as if no run had ever succeeded.
+        self.state_store = store
+        self.full_refresh = full_refresh
+        self._next_state: dict[str, JSONValue] | None = None
         # A checkpoint is only a resume point if nothing between the source and durable data
         # is lost on a crash: an output that cannot flush durably, or a processor holding
         # records in memory (aggregates, dedupe keys), means an interrupted run starts over.
@@ -190,8 +196,9 @@ class Runner:
         close_error = await self._close_all()
         error = error or close_error
         status = self._status(error)
-        if status == "succeeded" and self.store is not None:
-            await asyncio.to_thread(self.store.complete, self.parts.name)
+        if status == "succeeded" and (self.store is not None or self._next_state is not None):
+            assert self.state_store is not None  # `_plan` keeps no next state without a store
+            await asyncio.to_thread(self.state_store.complete, self.parts.name, self._next_state)
         summary = self._summary(status, error, len(splits))
         self.observer.on_finish(summary)
         return summary
@@ -201,24 +208,45 @@ class Runner:
         state = self.resume_state
         if state is not None:
             splits = state.splits
+            self._next_state = state.next_state
             self.stats.resumed_records = state.records_done
             log.info(
                 "Resuming `%s`: %d of %d splits already done, %d records read before.",
                 self.parts.name, len(state.done_split_ids), len(splits), state.records_done,
             )  # fmt: skip
         else:
-            splits = await self._retry(
-                lambda: self.parts.input.splits(self.settings.parallelism), "planning splits"
-            )
+            splits = await self._plan_fresh()
             if self.store is not None:
                 await asyncio.to_thread(
-                    self.store.begin, self.parts.name, self.parts.fingerprint, splits
+                    self.store.begin,
+                    self.parts.name,
+                    self.parts.fingerprint,
+                    splits,
+                    self._next_state,
                 )
         progress = self.parts.input.progress()
         self.stats.records_total = progress.records_total
         self.stats.splits_total = len(splits)
         if state is not None:
             self.stats.splits_done = len(state.done_split_ids)
+        return splits
+
+    async def _plan_fresh(self) -> list[Split]:
+        """New splits, planned from the state the last successful run committed."""
+        committed = None
+        if self.state_store is not None and not self.full_refresh:
+            committed = await asyncio.to_thread(self.state_store.load_state, self.parts.name)
+        self.parts.input.restore_state(committed)
+        splits = await self._retry(
+            lambda: self.parts.input.splits(self.settings.parallelism), "planning splits"
+        )
+        self._next_state = self.parts.input.next_state()
+        if self._next_state is not None and self.state_store is None:
+            log.warning(
+                "`settings.checkpoint.enabled` is false, so `input` keeps no state between "
+                "runs (an incremental read starts from its beginning every time)."
+            )
+            self._next_state = None
         return splits
 
     async def _pump(self, splits: list[Split]) -> FustgoError | None:

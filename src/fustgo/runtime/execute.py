@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from fustgo.config.models import ComponentSpec, PipelineSpec
+from fustgo.engine.batch import JSONValue
 from fustgo.engine.checkpoint import CheckpointStore, RunState, SqliteCheckpointStore
 from fustgo.engine.errors import ConfigError
 from fustgo.engine.runner import PipelineParts, Runner, RunObserver
@@ -126,9 +127,22 @@ def component_factory(spec: PipelineSpec, registry: Registry, *, resume: bool) -
 
 
 def open_checkpoint_store(spec: PipelineSpec) -> SqliteCheckpointStore | None:
+    """The store of checkpoints and committed input states, unless checkpoints are off."""
     if not spec.settings.checkpoint.enabled:
         return None
     return SqliteCheckpointStore(Path(spec.settings.checkpoint.path).expanduser())
+
+
+def committed_state(spec: PipelineSpec) -> dict[str, JSONValue] | None:
+    """The input state the last successful run committed, read without creating a store."""
+    path = Path(spec.settings.checkpoint.path).expanduser()
+    if not spec.settings.checkpoint.enabled or not path.exists():
+        return None
+    store = SqliteCheckpointStore(path)
+    try:
+        return store.load_state(spec.name)
+    finally:
+        store.close()
 
 
 def find_resume_state(
@@ -157,16 +171,27 @@ async def run_pipeline(
     spec: PipelineSpec,
     *,
     fresh: bool = False,
+    full_refresh: bool = False,
     observer: RunObserver | None = None,
     handle_signals: bool = True,
     registry: Registry | None = None,
 ) -> RunOutcome:
-    """Run a validated pipeline once, resuming an interrupted run of it unless `fresh`."""
+    """Run a validated pipeline once, resuming an interrupted run of it unless `fresh`.
+
+    `full_refresh` also ignores the state committed by earlier runs (an incremental
+    input's high-water mark): everything is read again, and the new mark is committed.
+    """
     store = open_checkpoint_store(spec)
     try:
-        state = find_resume_state(spec, store, fresh=fresh)
+        state = find_resume_state(spec, store, fresh=fresh or full_refresh)
         parts = build_parts(spec, resume=state is not None, registry=registry)
-        runner = Runner(parts, store=store, resume_state=state, observer=observer)
+        runner = Runner(
+            parts,
+            store=store,
+            resume_state=state,
+            observer=observer,
+            full_refresh=full_refresh,
+        )
         received: list[signal.Signals] = []
         loop = asyncio.get_running_loop()
 
