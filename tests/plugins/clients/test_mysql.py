@@ -93,7 +93,7 @@ def test_logical_type_of_every_column_type(declared: str, logical: str) -> None:
         ("binary", "longblob"),
         ("time", "time(6)"),
         ("timestamp", "datetime(6)"),
-        ("timestamp(Asia/Tokyo)", "timestamp(6)"),
+        ("timestamp(Asia/Tokyo)", "datetime(6)"),
         ("list<int64>", "json"),
     ],
 )

@@ -127,7 +127,7 @@ def test_created_table_round_trips_every_type_through_the_input(
         )
     )
     assert declared["u8"] == "bigint(20) unsigned" and declared["ok"] == "tinyint(1)"
-    assert declared["n"] == "decimal(38,10)" and declared["tz"] == "timestamp(6)"
+    assert declared["n"] == "decimal(38,10)" and declared["tz"] == "datetime(6)"
     assert declared["ts"] == "datetime(6)" and declared["txt"] == "longtext"
     config = MysqlInputConfig.model_validate(
         {"connection": {"host": "127.0.0.1", "database": database, "user": "root"},

@@ -14,7 +14,8 @@ The type table is the one mapping between MySQL/MariaDB types and FustGo's logic
     binary, varbinary, *blob, geometry      binary              longblob (varbinary(255) in a key)
     date / time                             date / time         date / time(6)
     datetime                                timestamp (naive)   datetime(6)
-    timestamp                               timestamp(UTC)      timestamp(6) (1970–2038 only)
+    timestamp                               timestamp(UTC)      datetime(6), as UTC (years 1000–9999;
+                                                                MySQL's `timestamp` ends in 2038)
     json (MariaDB: longtext + json_valid)   json                json (lists, structs too)
     year                                    int16               —
     bit(n ≤ 63) / bit(64)                   int64 / binary      —
@@ -305,7 +306,7 @@ def mysql_type(logical: LogicalType, *, in_key: bool = False) -> str:
             return "varchar(80)" if in_key else "longtext"  # exact digits, as text
         return f"decimal({logical.precision},{logical.scale})"
     if logical.kind == "timestamp":
-        return "timestamp(6)" if logical.timezone else "datetime(6)"
+        return "datetime(6)"  # zoned values are written as UTC (sessions run at +00:00)
     if in_key and logical.kind in ("string", "binary"):
         return "varchar(255)" if logical.kind == "string" else "varbinary(255)"
     return _TO_MYSQL[logical.kind]

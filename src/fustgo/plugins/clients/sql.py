@@ -187,6 +187,22 @@ def nested_json_text(array: pa.Array) -> pa.Array:
     return pc.cast(encoded.to_arrow().column("v").combine_chunks(), pa.string())
 
 
+def json_text_nested(array: pa.Array, target: pa.DataType) -> pa.Array:
+    """JSON text (`[1, null, 3]`) as lists or structs of `target`: the way back for
+    arrays a family without them (MySQL, SQLite) stored as JSON. Raises `ArrowInvalid`
+    when a value is not JSON of that shape, so the caller can isolate the row."""
+    import polars as pl
+
+    frame = pl.from_arrow(pa.table({"v": pc.cast(array, pa.string())}))
+    assert isinstance(frame, pl.DataFrame)
+    dtype = pl.from_arrow(pa.table({"v": pa.nulls(0, target)})).schema["v"]  # type: ignore[union-attr]
+    try:
+        decoded = frame.select(pl.col("v").str.json_decode(dtype))
+    except pl.exceptions.PolarsError as exc:
+        raise pa.ArrowInvalid(f"not JSON of type {target}: {exc}") from exc
+    return pc.cast(decoded.to_arrow().column("v").combine_chunks(), target)
+
+
 class BlockingTableInput(Input[ConfigT]):
     """An input over a blocking database driver: `_open` (in a worker thread) connects and
     makes `_plan`, whose `columns` (name, logical type) give the schema."""

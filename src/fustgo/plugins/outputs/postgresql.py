@@ -34,7 +34,7 @@ from fustgo.plugins.clients.postgresql import (
     quote_literal,
     translate_error,
 )
-from fustgo.plugins.clients.sql import BlockingTableOutput, nested_json_text
+from fustgo.plugins.clients.sql import BlockingTableOutput, json_text_nested, nested_json_text
 from fustgo.plugins.registry import register_output
 from fustgo.plugins.spec import PluginConfig, ui
 
@@ -389,4 +389,6 @@ def _to_target(array: pa.Array, source: LogicalType, column: TargetColumn) -> pa
         return pa.nulls(len(array), target)
     if pa.types.is_string(target) and source.kind in ("list", "struct"):
         return nested_json_text(array)  # lists and structs into json/jsonb (or staged text)
+    if pa.types.is_list(target) and source.kind in ("string", "json"):
+        return json_text_nested(array, target)  # arrays a family stored as JSON text
     return pc.cast(array, target)
