@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from fustgo import __version__
-from fustgo.cli import plugins, run, schema, test, validate
+from fustgo.cli import inspect, plugins, run, schema, test, validate
 
 app = typer.Typer(
     name="fustgo",
@@ -20,6 +20,7 @@ validate.register(app)
 plugins.register(app)
 schema.register(app)
 test.register(app)
+inspect.register(app)
 
 
 @app.command()
