@@ -60,9 +60,11 @@ test: lint services ## Lint, start services, then every test (unit, integration,
 docs: install ## Regenerate the plugin reference (docs/reference/) from the config models
 	$(BIN)/fustgo plugins docs --output docs/reference
 
-bench: install ## Benchmarks against their references (prints rows/s and ratios)
+bench: install services ## Benchmarks against their references (prints rows/s and ratios)
+	$(UV) sync --frozen --inexact --group bench
 	$(BIN)/python -m bench.csv_to_parquet
 	$(BIN)/python -m bench.processor_chain
+	$(BIN)/python -m bench.database_copy
 
 clean: ## Remove the virtualenvs, caches and run state
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache .fustgo examples/out

@@ -12,10 +12,7 @@ for each and the ratio.
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -23,9 +20,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from bench.datasets import orders_csv
-
-ROOT = Path(__file__).resolve().parent
-OUT = ROOT / "out"
+from bench.harness import OUT, PIPELINES, run_fustgo
 
 
 def reference(csv_path: Path, parquet_path: Path) -> tuple[int, float]:
@@ -42,21 +37,10 @@ def reference(csv_path: Path, parquet_path: Path) -> tuple[int, float]:
 
 def fustgo(csv_path: Path, parquet_path: Path) -> tuple[dict, float]:
     """`fustgo run` of the benchmark pipeline in a subprocess. Returns (summary, seconds)."""
-    summary_path = OUT / "summary.json"
-    env = {**os.environ, "BENCH_CSV": str(csv_path), "BENCH_PARQUET": str(parquet_path)}
-    command = [
-        sys.executable, "-m", "fustgo.cli", "run",
-        str(ROOT / "pipelines" / "csv_filter_transform_parquet.yaml"),
-        "--quiet", "--fresh", "--summary-json", str(summary_path),
-    ]  # fmt: skip
-    started = time.perf_counter()
-    completed = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    seconds = time.perf_counter() - started
-    if completed.returncode != 0:
-        sys.exit(
-            f"fustgo run failed ({completed.returncode}):\n{completed.stdout}{completed.stderr}"
-        )
-    return json.loads(summary_path.read_text()), seconds
+    env = {"BENCH_CSV": str(csv_path), "BENCH_PARQUET": str(parquet_path)}
+    pipeline = PIPELINES / "csv_filter_transform_parquet.yaml"
+    summary, measured = run_fustgo(pipeline, env, OUT / "summary.json")
+    return summary, measured.seconds
 
 
 def main() -> None:

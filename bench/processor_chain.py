@@ -11,10 +11,7 @@ memory. Prints rows/s for each and the ratio (goal ≥ 0.7).
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -22,9 +19,7 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from bench.datasets import CHUNK_ROWS, orders_chunk
-
-ROOT = Path(__file__).resolve().parent
-OUT = ROOT / "out"
+from bench.harness import OUT, PIPELINES, run_fustgo
 
 
 def orders_parquet(path: Path, rows: int, seed: int = 7) -> Path:
@@ -63,18 +58,10 @@ def direct_polars(path: Path) -> tuple[int, float]:
 
 
 def fustgo(path: Path) -> tuple[dict, float]:
-    summary_path = OUT / "chain-summary.json"
-    env = {**os.environ, "BENCH_PARQUET": str(path)}
-    command = [
-        sys.executable, "-m", "fustgo.cli", "run", str(ROOT / "pipelines" / "processor_chain.yaml"),
-        "--quiet", "--fresh", "--summary-json", str(summary_path),
-    ]  # fmt: skip
-    started = time.perf_counter()
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    seconds = time.perf_counter() - started
-    if done.returncode != 0:
-        sys.exit(f"fustgo run failed ({done.returncode}):\n{done.stdout}{done.stderr}")
-    return json.loads(summary_path.read_text()), seconds
+    env = {"BENCH_PARQUET": str(path)}
+    pipeline = PIPELINES / "processor_chain.yaml"
+    summary, measured = run_fustgo(pipeline, env, OUT / "chain-summary.json")
+    return summary, measured.seconds
 
 
 def main() -> None:
