@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -16,8 +17,9 @@ from fustgo.cli.diagnostics import (
     print_report,
     registry_or_exit,
 )
-from fustgo.config.connections import check_connections
+from fustgo.config.connections import ConnectionCheck, connection_warnings, probe_connections
 from fustgo.config.loader import load_pipeline
+from fustgo.config.render import render_json
 
 
 def register(app: typer.Typer) -> None:
@@ -46,8 +48,17 @@ def validate(
     """
     registry = registry_or_exit(config, output_format=output_format)
     report = load_pipeline(file, overrides=set_ or [], registry=registry)
+    checks: list[ConnectionCheck] = []
     if connections and report.pipeline is not None:
-        found = asyncio.run(check_connections(report.pipeline, source=report.source))
-        report.diagnostics.extend(found)
+        checks = asyncio.run(probe_connections(report.pipeline))
+        report.diagnostics.extend(connection_warnings(checks, report.pipeline, report.source))
+    if checks and output_format is OutputFormat.json:  # the report plus what answered
+        payload = render_json(report, file=str(file))
+        payload["connections"] = [check.to_json() for check in checks]
+        typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+        raise typer.Exit(exit_code(report))
+    for check in checks:
+        if check.error is None:
+            typer.echo(check.describe())
     print_report(report, file=str(file), output_format=output_format)
     raise typer.Exit(exit_code(report))

@@ -2,17 +2,60 @@
 
 Optional (`fustgo validate --check-connections`) because it needs the network and the
 credentials. A failure is a warning naming the component, never a traceback: the file is
-valid, the world around it may not be ready yet.
+valid, the world around it may not be ready yet. A component whose database has a catalog
+(`fustgo.plugins.catalog`) also reports what answered: product, version, user, latency.
 """
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
+from typing import Any
 
 from fustgo.config.models import ComponentSpec, Diagnostic, PipelineSpec
 from fustgo.config.positions import SourceMap, parse_loc
 from fustgo.engine.errors import FustgoError
 from fustgo.plugins.api import PluginContext
+from fustgo.plugins.catalog import ServerInfo, catalog_for
+
+
+@dataclass(frozen=True)
+class ConnectionCheck:
+    """The connection check of one component."""
+
+    component: ComponentSpec
+    error: str | None
+    """Why it cannot connect, in one sentence; None when it can."""
+    server: ServerInfo | None = None
+    """What answered, for a component with a catalog that connected."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.component.path,
+            "type": self.component.type,
+            "ok": self.error is None,
+            "error": self.error,
+            "server": self.server.to_json() if self.server is not None else None,
+        }
+
+    def describe(self) -> str:
+        """`input` (`postgresql`): PostgreSQL 15.10 at … — or that it connected."""
+        what = self.server.describe() if self.server is not None else "connected"
+        return f"`{self.component.path}` (`{self.component.type}`): {what}"
+
+
+async def probe_connections(
+    spec: PipelineSpec, *, timeout_seconds: float = 30.0
+) -> list[ConnectionCheck]:
+    """Every component's connection check, run concurrently, in pipeline order."""
+    components = [spec.input, *spec.processors, spec.output]
+    if spec.dead_letter is not None:
+        components.append(spec.dead_letter)
+    return list(
+        await asyncio.gather(
+            *(_check(component, spec, timeout_seconds) for component in components)
+        )
+    )
 
 
 async def check_connections(
@@ -25,21 +68,22 @@ async def check_connections(
 
     `source` (the report's source map) locates each warning at its component in the file.
     """
-    components = [spec.input, *spec.processors, spec.output]
-    if spec.dead_letter is not None:
-        components.append(spec.dead_letter)
-    found = await asyncio.gather(
-        *(_check(component, spec, timeout_seconds) for component in components)
-    )
+    checks = await probe_connections(spec, timeout_seconds=timeout_seconds)
+    return connection_warnings(checks, spec, source)
+
+
+def connection_warnings(
+    checks: list[ConnectionCheck], spec: PipelineSpec, source: SourceMap | None = None
+) -> list[Diagnostic]:
+    """The failed checks as warnings located at their components."""
     return [
-        _diagnostic(component, message, spec, source)
-        for component, message in zip(components, found, strict=True)
-        if message is not None
+        _diagnostic(check.component, check.error, spec, source)
+        for check in checks
+        if check.error is not None
     ]
 
 
-async def _check(component: ComponentSpec, spec: PipelineSpec, timeout: float) -> str | None:
-    """None when the plugin can connect, else why not, in one sentence."""
+async def _check(component: ComponentSpec, spec: PipelineSpec, timeout: float) -> ConnectionCheck:
     name = f"`{component.path}` (`{component.type}`)"
     context = PluginContext(
         pipeline_name=spec.name,
@@ -51,12 +95,31 @@ async def _check(component: ComponentSpec, spec: PipelineSpec, timeout: float) -
         plugin = component.info.cls(component.config, context)
         await asyncio.wait_for(plugin.check_connection(), timeout=timeout)
     except TimeoutError:
-        return f"{name} did not answer its connection check within {timeout:g}s"
-    except FustgoError as error:
-        return f"{name} cannot connect: {error}"
-    except Exception as error:  # a plugin bug must not turn validation into a traceback
-        return f"{name} failed its connection check with {type(error).__name__}: {error}"
-    return None
+        error = f"{name} did not answer its connection check within {timeout:g}s"
+        return ConnectionCheck(component, error)
+    except FustgoError as exc:
+        return ConnectionCheck(component, f"{name} cannot connect: {exc}")
+    except Exception as exc:  # a plugin bug must not turn validation into a traceback
+        error = f"{name} failed its connection check with {type(exc).__name__}: {exc}"
+        return ConnectionCheck(component, error)
+    return ConnectionCheck(component, None, await _server(plugin, timeout))
+
+
+async def _server(plugin: Any, timeout: float) -> ServerInfo | None:
+    """What answered; None when the plugin has no catalog or the catalog cannot tell (an
+    output's SQLite file that the run will create): the plugin's own check has passed."""
+    catalog = catalog_for(plugin)
+    if catalog is None:
+        return None
+
+    async def test() -> ServerInfo:
+        async with catalog:
+            return await catalog.test()
+
+    try:
+        return await asyncio.wait_for(test(), timeout=timeout)
+    except (TimeoutError, FustgoError):
+        return None
 
 
 def _diagnostic(

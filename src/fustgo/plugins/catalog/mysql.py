@@ -197,10 +197,12 @@ def _default(value: Any) -> str | None:
 
 def _table_info(row: tuple[Any, ...]) -> TableInfo:
     schema, name, kind, estimate, comment = row
+    kind = _KINDS.get(_text(kind), _text(kind).lower())
+    remark = _text(comment) if comment is not None else ""
     return TableInfo(
         schema=_text(schema),
         name=_text(name),
-        kind=_KINDS.get(_text(kind), _text(kind).lower()),
-        rows_estimate=None if estimate is None or _text(kind) == "VIEW" else int(estimate),
-        comment=_text(comment) or None if comment is not None else None,
+        kind=kind,
+        rows_estimate=None if estimate is None or kind == "view" else int(estimate),
+        comment=None if not remark or (kind == "view" and remark == "VIEW") else remark,
     )
