@@ -181,9 +181,9 @@ def test_every_write_mode(database: str, load_data: bool) -> None:
     assert select(f"SELECT * FROM `{database}`.people ORDER BY id") == [
         (1, None), (2, "B"), (3, "C")
     ]  # fmt: skip
-    write_all(out({"mode": "truncate_insert"}), people([9], ["z"]))
+    write_all(out({"mode": "truncate"}), people([9], ["z"]))
     assert select(f"SELECT * FROM `{database}`.people") == [(9, "z")]
-    write_all(out({"mode": "truncate_insert"}, resume=True), people([10], ["y"]))
+    write_all(out({"mode": "truncate"}, resume=True), people([10], ["y"]))
     assert select(f"SELECT count(*) FROM `{database}`.people") == [(2,)]
 
 
@@ -224,7 +224,7 @@ def test_configuration_errors(database: str) -> None:
         write_all(make(database, {"table": "none", "create_table": False}), people([1], ["a"]))
     select(f"CREATE TABLE `{database}`.t (id bigint, name text, must int NOT NULL)")
     with pytest.raises(TerminalError, match=r"\['extra'\] are not in table"):
-        write_all(make(database, {"table": "t"}),
+        write_all(make(database, {"table": "t", "new_columns": "error"}),
                   pa.RecordBatch.from_pydict({"id": [1], "extra": ["x"]}))  # fmt: skip
     with pytest.raises(TerminalError, match=r"requires values for \['must'\]"):
         write_all(make(database, {"table": "t"}), people([1], ["a"]))

@@ -199,9 +199,9 @@ def test_every_write_mode(schema: str) -> None:
         make({"table": table, "mode": "replace", "conflict_key": ["id"]}), people([1], [None])
     )
     assert select(f'SELECT * FROM "{schema}".people ORDER BY id') == [(1, None), (2, "B"), (3, "C")]
-    write_all(make({"table": table, "mode": "truncate_insert"}), people([9], ["z"]))
+    write_all(make({"table": table, "mode": "truncate"}), people([9], ["z"]))
     assert select(f'SELECT * FROM "{schema}".people') == [(9, "z")]
-    write_all(make({"table": table, "mode": "truncate_insert"}, resume=True), people([10], ["y"]))
+    write_all(make({"table": table, "mode": "truncate"}, resume=True), people([10], ["y"]))
     assert select(f'SELECT count(*) FROM "{schema}".people') == [(2,)]
 
 
@@ -238,7 +238,7 @@ def test_configuration_errors(schema: str) -> None:
     select(f'CREATE TABLE "{schema}".t (id bigint, name text)')
     with pytest.raises(TerminalError, match=r"\['extra'\] are not in table"):
         batch = pa.RecordBatch.from_pydict({"id": [1], "extra": ["x"]})
-        write_all(make({"table": f"{schema}.t"}), batch)
+        write_all(make({"table": f"{schema}.t", "new_columns": "error"}), batch)
     with pytest.raises(TerminalError, match="ON CONFLICT"):
         write_all(make({"table": f"{schema}.t", "mode": "upsert", "conflict_key": ["id"]}),
                   people([1], ["a"]))  # fmt: skip

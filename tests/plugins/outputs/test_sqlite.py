@@ -156,21 +156,26 @@ def test_upsert_with_only_key_columns_does_nothing_on_conflict(tmp_path: Path) -
     assert select(tmp_path, "SELECT id FROM k ORDER BY id") == [(1,), (2,)]
 
 
-def test_replace_deletes_conflicting_rows(tmp_path: Path) -> None:
+def test_replace_deletes_the_rows_with_the_batch_keys_then_inserts(tmp_path: Path) -> None:
     select(
         tmp_path,
-        "CREATE TABLE p (id INTEGER PRIMARY KEY, name TEXT UNIQUE)",
-        "INSERT INTO p VALUES (1, 'a'), (2, 'b')",
+        "CREATE TABLE p (id INTEGER, name TEXT, note TEXT)",  # no unique key needed
+        "INSERT INTO p VALUES (1, 'a', 'kept?'), (1, 'a2', 'dup'), (2, 'b', 'kept')",
     )
-    write_all(make_output(tmp_path, {"table": "p", "mode": "replace"}), people([3], ["a"]))
-    assert select(tmp_path, "SELECT * FROM p ORDER BY id") == [(2, "b"), (3, "a")]
+    write = {"table": "p", "mode": "replace", "conflict_key": ["id"]}
+    write_all(make_output(tmp_path, write), people([1, 3], ["A", "c"]))
+    assert select(tmp_path, "SELECT * FROM p ORDER BY id") == [
+        (1, "A", None),
+        (2, "b", "kept"),
+        (3, "c", None),
+    ]
 
 
-def test_truncate_insert_empties_the_table_unless_the_run_resumes(tmp_path: Path) -> None:
+def test_truncate_empties_the_table_unless_the_run_resumes(tmp_path: Path) -> None:
     write_all(make_output(tmp_path, {"table": "p"}), people([1, 2], ["a", "b"]))
-    write_all(make_output(tmp_path, {"table": "p", "mode": "truncate_insert"}), people([3], ["c"]))
+    write_all(make_output(tmp_path, {"table": "p", "mode": "truncate"}), people([3], ["c"]))
     assert select(tmp_path, "SELECT id FROM p") == [(3,)]
-    resumed = make_output(tmp_path, {"table": "p", "mode": "truncate_insert"}, resume=True)
+    resumed = make_output(tmp_path, {"table": "p", "mode": "truncate"}, resume=True)
     write_all(resumed, people([4], ["d"]))
     assert select(tmp_path, "SELECT id FROM p ORDER BY id") == [(3,), (4,)]
 
@@ -219,19 +224,17 @@ def test_batch_size_chunks_one_atomic_batch(tmp_path: Path) -> None:
     assert select(tmp_path, "SELECT count(*) FROM p") == [(5,)]
 
 
-def test_flush_is_the_durability_point(tmp_path: Path) -> None:
+def test_each_batch_is_committed_by_write(tmp_path: Path) -> None:
     output = make_output(tmp_path, {"table": "p"})
 
-    async def go() -> tuple[list, list]:
+    async def go() -> list:
         await output.open(people([1], ["a"]).schema)
         await output.write(Batch(people([1], ["a"])))
-        before = select(tmp_path, "SELECT count(*) FROM p")
-        await output.flush()
-        after = select(tmp_path, "SELECT count(*) FROM p")
+        committed = select(tmp_path, "SELECT count(*) FROM p")  # another connection sees it
         await output.close()
-        return before, after
+        return committed
 
-    assert asyncio.run(go()) == ([(0,)], [(1,)])
+    assert asyncio.run(go()) == [(1,)]
 
 
 def test_a_locked_database_is_retryable(tmp_path: Path) -> None:
@@ -255,13 +258,14 @@ def test_a_locked_database_is_retryable(tmp_path: Path) -> None:
     assert select(tmp_path, "SELECT id FROM p") == [(2,)]
 
 
-def test_missing_columns_in_an_existing_table_are_named(tmp_path: Path) -> None:
+def test_missing_columns_are_named_when_new_columns_is_error(tmp_path: Path) -> None:
     write_all(make_output(tmp_path, {"table": "p"}), people([1], ["a"]))
     wider = pa.RecordBatch.from_pydict({"id": [2], "name": ["b"], "email": ["x@y"], "age": [3]})
     with pytest.raises(
-        TerminalError, match=r"Columns \['email', 'age'\] are not in table `p`.*`mapping`"
+        TerminalError,
+        match=r"Columns \['email', 'age'\] are not in table `p`.*new_columns` is `error`",
     ):
-        write_all(make_output(tmp_path, {"table": "p"}), wider)
+        write_all(make_output(tmp_path, {"table": "p", "new_columns": "error"}), wider)
 
 
 def test_required_columns_the_records_lack_are_named(tmp_path: Path) -> None:
@@ -354,7 +358,9 @@ def test_upsert_capability_is_declared() -> None:
 
 def test_a_failed_open_runs_no_post_sql_and_open_can_be_retried(tmp_path: Path) -> None:
     write_all(make_output(tmp_path, {"table": "p"}), people([1], ["a"]))
-    output = make_output(tmp_path, {"table": "p", "post_sql": ["DELETE FROM p"]})
+    output = make_output(
+        tmp_path, {"table": "p", "post_sql": ["DELETE FROM p"], "new_columns": "error"}
+    )
     wider = pa.RecordBatch.from_pydict({"id": [2], "email": ["x@y"]})
 
     async def go() -> None:

@@ -1,26 +1,27 @@
-"""PostgreSQL output: COPY Arrow batches into a table (insert, upsert, replace, truncate).
+"""PostgreSQL output: COPY Arrow batches into a table, in every write mode.
 
 Each batch is cast to the target columns' logical types (the PostgreSQL type table in
 `fustgo.plugins.clients.postgresql`) and encoded to PostgreSQL's binary COPY format by
 `pgpq` (Rust, whole columns at once, exact numerics, strings sent to jsonb with jsonb's
 version byte), then sent with psycopg 3's `cursor.copy()`: straight into the table for
-`insert`, or into a temporary staging table merged with one `INSERT … SELECT … ON
-CONFLICT` (`upsert`) or `DELETE … USING` + `INSERT` (`replace`). Columns of types outside
-the table (uuid, interval, enums, …) are staged as text and cast by the server. Every batch
-runs in a SAVEPOINT of a transaction that `flush()` commits: a failed batch leaves nothing,
-and a constraint violation or bad value is a `DataError`, so the runner isolates the rows.
+`insert` and `truncate`, or into a temporary staging table that the statements of the mode
+(`clients.sql.TableSql`: INSERT … ON CONFLICT, UPDATE … FROM, DELETE … USING, MERGE on
+PostgreSQL 15+) move into the table. Columns of types outside the type table (uuid,
+interval, enums, …) are staged as text and cast by the server. Every batch is one
+transaction (`clients.sql.BlockingTableOutput`): a failed batch leaves nothing, a constraint
+violation or bad value is a `DataError` so the runner isolates the rows, and a terminated
+backend is reconnected and the batch written again.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Self
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from pydantic import Field, model_validator
 
-from fustgo.engine.errors import DataError, FustgoError, TerminalError
+from fustgo.engine.errors import DataError, FustgoError
 from fustgo.engine.types import LogicalType, from_arrow
 from fustgo.plugins.api import PluginContext
 from fustgo.plugins.clients.postgresql import (
@@ -34,14 +35,20 @@ from fustgo.plugins.clients.postgresql import (
     quote_literal,
     translate_error,
 )
-from fustgo.plugins.clients.sql import BlockingTableOutput, json_text_nested, nested_json_text
+from fustgo.plugins.clients.sql import (
+    BlockingTableOutput,
+    Step,
+    TableSql,
+    TableWrite,
+    json_text_nested,
+    nested_json_text,
+)
 from fustgo.plugins.registry import register_output
-from fustgo.plugins.spec import PluginConfig, ui
+from fustgo.plugins.spec import PluginConfig
 
 if TYPE_CHECKING:
     import psycopg
 
-WriteMode = Literal["insert", "upsert", "replace", "truncate_insert"]
 WHERE = "output.connection"
 # Column types pgpq encodes exactly from their logical type's Arrow type.
 _BINARY_TYPES = frozenset(
@@ -50,51 +57,18 @@ _BINARY_TYPES = frozenset(
 )  # fmt: skip
 
 
-class PostgresqlWrite(PluginConfig):
-    """Where and how rows are written."""
-
-    table: str = Field(min_length=1, json_schema_extra=ui(placeholder="public.fact_orders"))
-    """Target table, optionally with its schema (`sales.orders`); created from the first
-    batch's schema when missing (see `create_table`)."""
-    mode: WriteMode = "insert"
-    """`insert` (COPY; a duplicate key is a bad record), `upsert` (INSERT … ON CONFLICT
-    (`conflict_key`) DO UPDATE; replays are harmless), `replace` (delete the rows with the
-    batch's keys, then insert) or `truncate_insert` (TRUNCATE first, in the same
-    transaction as the first rows, unless the run resumes an interrupted one)."""
-    conflict_key: list[str] = Field(default_factory=list)
-    """Columns that identify a row; required for `upsert` and `replace`. A created table gets
-    them as its PRIMARY KEY; for `upsert` an existing one needs a unique index on them."""
-    batch_size: int | None = Field(
-        default=None, ge=1, json_schema_extra=ui(unit="rows", advanced=True)
-    )
-    """Rows encoded per COPY chunk; a whole batch is still one transaction. Default: the batch."""
-    create_table: bool = True
-    """Create the table when it does not exist, with column types from the type table."""
-    pre_sql: list[str] = Field(default_factory=list, json_schema_extra=ui(advanced=True))
-    """Statements run once before the first write (e.g. `CREATE INDEX IF NOT EXISTS …`)."""
-    post_sql: list[str] = Field(default_factory=list, json_schema_extra=ui(advanced=True))
-    """Statements run once when the output closes, after the last commit (e.g. `ANALYZE
-    orders`); they also run when the run stopped early, so keep them safe on partial data."""
-
-    @model_validator(mode="after")
-    def _key_for_mode(self) -> Self:
-        if self.mode in ("upsert", "replace") and not self.conflict_key:
-            raise ValueError(
-                f"`mode: {self.mode}` needs `conflict_key`, the columns that identify a row"
-            )
-        if len(set(self.conflict_key)) != len(self.conflict_key):
-            raise ValueError("`conflict_key` names a column twice")
-        return self
+class PostgresqlWrite(TableWrite):
+    """Where and how rows are written: `batch_size` rows are encoded per COPY chunk."""
 
 
 class PostgresqlOutputConfig(PluginConfig):
-    """Writes batches into a PostgreSQL table with binary COPY: insert, upsert, replace or
-    truncate and insert."""
+    """Writes batches into a PostgreSQL table with binary COPY: insert, update, upsert,
+    replace, merge or truncate and insert."""
 
     connection: PostgresConnection
     """Where to connect; the password is a secret and never logged."""
     write: PostgresqlWrite
-    """Target table, write mode, conflict key and SQL hooks."""
+    """Target table, write mode, conflict key, schema evolution and SQL hooks."""
 
 
 @dataclass(frozen=True)
@@ -127,10 +101,9 @@ class Statement:
     """How batches of one set of fields are written."""
 
     names: tuple[str, ...]
-    direct: bool
-    """True when rows are copied straight into the table (no staging)."""
     copy_sql: str
-    merge_sql: list[str]
+    """COPY into the table, or into the staging table that `steps` move into the table."""
+    steps: list[Step]
     schema: pa.Schema
     encoders: dict[str, Any]
     """pgpq encoder builders by field; an encoder writes one COPY stream, so one per batch."""
@@ -163,24 +136,35 @@ class Statement:
             "connection": {"host": "127.0.0.1", "database": "dw", "user": "etl"},
             "write": {
                 "table": "daily_orders",
-                "mode": "truncate_insert",
+                "mode": "truncate",
                 "pre_sql": ["CREATE INDEX IF NOT EXISTS daily_orders_day ON daily_orders (day)"],
                 "post_sql": ["ANALYZE daily_orders"],
+            },
+        },
+        {
+            "type": "postgresql",
+            "connection": {"host": "127.0.0.1", "database": "dw", "user": "etl"},
+            "write": {
+                "table": "dim_customer",
+                "mode": "merge",
+                "conflict_key": ["customer_id"],
+                "conflict": {"strategy": "ignore"},
+                "new_columns": "error",
             },
         },
     ],
 )
 class PostgresqlOutput(BlockingTableOutput[PostgresqlOutputConfig]):
-    """Writes with binary COPY in savepoints of a transaction committed by `flush()`."""
+    """Writes each batch with binary COPY in its own transaction."""
 
     def __init__(
         self, config: PostgresqlOutputConfig, context: PluginContext | None = None
     ) -> None:
         super().__init__(config, context)
         self._connection: psycopg.Connection[Any] | None = None
-        self._opened = False
         self._columns: dict[str, TargetColumn] = {}
         self._statements: dict[tuple[str, ...], Statement] = {}
+        self._merge_statement = False
 
     @property
     def _target(self) -> str:
@@ -189,34 +173,22 @@ class PostgresqlOutput(BlockingTableOutput[PostgresqlOutputConfig]):
     def _check(self) -> None:
         connection = connect(self.config.connection, read_only=True, autocommit=True, where=WHERE)
         try:
-            if not self._target_columns(connection) and not self.config.write.create_table:
+            if not self._columns_of(connection) and not self.config.write.create_table:
                 raise self._missing_table()
         finally:
             connection.close()
 
-    def _open(self, schema: pa.Schema) -> None:
-        write = self.config.write
-        self._disconnect()  # a retried open starts afresh
+    def _connect(self) -> None:
         self._connection = connect(
             self.config.connection, read_only=False, autocommit=False, where=WHERE
         )
-        for index, statement in enumerate(write.pre_sql):
-            self._run(statement, f"`output.write.pre_sql[{index}]` failed")
-        columns = self._target_columns(self._connection)
-        if not columns:
-            if not write.create_table:
-                raise self._missing_table()
-            self._run(create_table_sql(write.table, schema, write.conflict_key), "Creating")
-            columns = self._target_columns(self._connection)
-        self._columns = {column.name: column for column in columns}
-        self._check_schema(schema)
-        self._commit()
-        if write.mode == "truncate_insert" and not self.context.resume:
-            # in the transaction of the first rows: a failed run leaves the old rows
-            self._run(f"TRUNCATE {qualified(write.table)}", f"Emptying {self._target}")
-        self._opened = True
+        self._merge_statement = self._connection.info.server_version >= 150000
 
-    def _target_columns(self, connection: psycopg.Connection[Any]) -> list[TargetColumn]:
+    def _read_columns(self) -> list[TargetColumn]:
+        assert self._connection is not None
+        return self._columns_of(self._connection)
+
+    def _columns_of(self, connection: psycopg.Connection[Any]) -> list[TargetColumn]:
         sql = (
             "SELECT attname, format_type(atttypid, atttypmod), attnotnull, "
             "atthasdef OR attidentity <> '' OR attgenerated <> '' FROM pg_attribute "
@@ -226,42 +198,29 @@ class PostgresqlOutput(BlockingTableOutput[PostgresqlOutputConfig]):
         try:
             rows = connection.execute(sql).fetchall()  # type: ignore[arg-type]
         except Exception as exc:
-            raise translate_error(
-                exc, f"Reading {self._target}", self.config.connection, WHERE
-            ) from exc
+            raise self._translate(exc, f"Reading {self._target}") from exc
         return [TargetColumn(str(r[0]), str(r[1]), bool(r[2]), bool(r[3])) for r in rows]
+
+    def _logical(self, column: TargetColumn) -> LogicalType:
+        return column.logical
+
+    def _create_table_sql(self, schema: pa.Schema) -> str:
+        return create_table_sql(self.config.write.table, schema, self.config.write.conflict_key)
+
+    def _add_column_sql(self, field: pa.Field) -> str:
+        declared = postgres_type(from_arrow(field.type, field.metadata))
+        return (
+            f"ALTER TABLE {qualified(self.config.write.table)} "
+            f"ADD COLUMN IF NOT EXISTS {quote(field.name)} {declared}"
+        )
+
+    def _truncate_sql(self) -> str:
+        return f"TRUNCATE {qualified(self.config.write.table)}"
 
     # -- writing ------------------------------------------------------------------------
 
-    def _write(self, data: pa.RecordBatch) -> None:
-        if self._connection is None:
-            raise TerminalError("The postgresql output was written to before `open()`.")
-        names = tuple(data.schema.names)
-        statement = self._statements.get(names)
-        if statement is None:
-            self._check_schema(data.schema)
-            statement = self._statements[names] = self._prepare(names)
-        values = self._cast(data, statement)
-        chunk = self.config.write.batch_size or values.num_rows
-        action = f"Writing to {self._target}"
-        self._run("SAVEPOINT fustgo_batch", action)
-        try:
-            with self._connection.cursor() as cursor:
-                encoder = statement.encoder()
-                with cursor.copy(statement.copy_sql) as copy:  # type: ignore[arg-type]
-                    copy.write(encoder.write_header())
-                    for offset in range(0, values.num_rows, chunk):
-                        copy.write(encoder.write_batch(values.slice(offset, chunk)))
-                    copy.write(encoder.finish())
-                for sql in statement.merge_sql:
-                    cursor.execute(sql)  # type: ignore[arg-type]
-        except Exception as exc:
-            self._run("ROLLBACK TO SAVEPOINT fustgo_batch", f"Undoing a failed batch in {action}")
-            raise translate_error(exc, action, self.config.connection, WHERE) from exc
-        self._run("RELEASE SAVEPOINT fustgo_batch", action)
-
     def _prepare(self, names: tuple[str, ...]) -> Statement:
-        """The COPY (and merge) statements and the encoder of one set of fields."""
+        """The COPY (and staging) statements and the encoder of one set of fields."""
         write = self.config.write
         columns = [self._columns[name] for name in names]
         fields = [_encoded_field(column) for column in columns]
@@ -271,35 +230,41 @@ class PostgresqlOutput(BlockingTableOutput[PostgresqlOutputConfig]):
         }
         schema = pa.schema(fields)
         listed = ", ".join(quote(name) for name in names)
-        direct = write.mode in ("insert", "truncate_insert") and all(c.binary for c in columns)
-        if direct:
+        if write.inserts_directly and all(c.binary for c in columns):
             copy = f"COPY {qualified(write.table)} ({listed}) FROM STDIN (FORMAT binary)"
-            return Statement(names, True, copy, [], schema, encoders)
-        stage = quote(f"fustgo_stage_{len(self._statements)}")
+            return Statement(names, copy, [], schema, encoders)
+        stage = quote(self._stage_name())
         staged = ", ".join(f"{quote(c.name)} {c.declared if c.binary else 'text'}" for c in columns)
         self._run(f"CREATE TEMP TABLE {stage} ({staged}) ON COMMIT DELETE ROWS", "Staging")
-        selected = ", ".join(
-            quote(c.name) if c.binary else f"{quote(c.name)}::{c.declared}" for c in columns
+
+        def value(name: str) -> str:
+            column = self._columns[name]
+            return f"s.{quote(name)}" + ("" if column.binary else f"::{column.declared}")
+
+        sql = TableSql(
+            "postgresql",
+            quote,
+            qualified(write.table),
+            names,
+            tuple(write.conflict_key),
+            merge_statement=self._merge_statement,
         )
-        insert = f"INSERT INTO {qualified(write.table)} ({listed}) SELECT {selected} FROM {stage}"
-        keys = ", ".join(quote(name) for name in write.conflict_key)
-        merge: list[str] = []
-        if write.mode == "upsert":
-            updates = [
-                f"{quote(n)} = excluded.{quote(n)}" for n in names if n not in write.conflict_key
-            ]
-            action = f"DO UPDATE SET {', '.join(updates)}" if updates else "DO NOTHING"
-            insert += f" ON CONFLICT ({keys}) {action}"
-        elif write.mode == "replace":
-            matches = " AND ".join(
-                f"t.{quote(n)} = s.{quote(n)}::{self._columns[n].declared}"
-                for n in write.conflict_key
-            )
-            merge.append(f"DELETE FROM {qualified(write.table)} AS t USING {stage} AS s "
-                         f"WHERE {matches}")  # fmt: skip
-        merge += [insert, f"TRUNCATE {stage}"]
+        steps = sql.staged_steps(stage, write.mode, write.strategy, value)
         copy = f"COPY {stage} ({listed}) FROM STDIN (FORMAT binary)"
-        return Statement(names, False, copy, merge, schema, encoders)
+        return Statement(names, copy, steps, schema, encoders)
+
+    def _send(self, statement: Statement, data: pa.RecordBatch) -> int:
+        assert self._connection is not None
+        values = self._cast(data, statement)
+        chunk = self.config.write.batch_size or values.num_rows
+        with self._connection.cursor() as cursor:
+            encoder = statement.encoder()
+            with cursor.copy(statement.copy_sql) as copy:  # type: ignore[arg-type]
+                copy.write(encoder.write_header())
+                for offset in range(0, values.num_rows, chunk):
+                    copy.write(encoder.write_batch(values.slice(offset, chunk)))
+                copy.write(encoder.finish())
+        return self._run_steps(statement.steps, values.num_rows)
 
     def _cast(self, data: pa.RecordBatch, statement: Statement) -> pa.RecordBatch:
         """The batch in the Arrow types the encoder expects; a value that does not fit its
@@ -316,25 +281,20 @@ class PostgresqlOutput(BlockingTableOutput[PostgresqlOutputConfig]):
                     f"Column `{name}` has a value that `{column.declared}` in {self._target} "
                     f"cannot hold: {exc}."
                 ) from exc
-        fields = [_encoded_field(self._columns[name]) for name in statement.names]
-        return pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields))
+        return pa.RecordBatch.from_arrays(arrays, schema=statement.schema)
+
+    # -- the driver ---------------------------------------------------------------------
 
     def _commit(self) -> None:
         if self._connection is not None:
             try:
                 self._connection.commit()
             except Exception as exc:
-                raise translate_error(
-                    exc, f"Committing to {self._target}", self.config.connection, WHERE
-                ) from exc
+                raise self._translate(exc, f"Committing to {self._target}") from exc
 
-    def _disconnect(self) -> None:
-        """Close the connection; the server rolls back whatever was not committed."""
-        connection, self._connection = self._connection, None
-        self._opened = False
-        self._statements = {}
-        if connection is not None:
-            connection.close()
+    def _rollback(self) -> None:
+        if self._connection is not None:
+            self._connection.rollback()
 
     def _run(self, sql: str, action: str) -> None:
         assert self._connection is not None
@@ -343,7 +303,22 @@ class PostgresqlOutput(BlockingTableOutput[PostgresqlOutputConfig]):
         except FustgoError:
             raise
         except Exception as exc:
-            raise translate_error(exc, action, self.config.connection, WHERE) from exc
+            raise self._translate(exc, action) from exc
+
+    def _count(self, sql: str) -> int:
+        assert self._connection is not None
+        cursor = self._connection.execute(sql)  # type: ignore[arg-type]
+        if cursor.description:
+            row = cursor.fetchone()
+            return int(row[0]) if row else 0
+        return max(0, cursor.rowcount)
+
+    def _translate(self, exc: Exception, action: str) -> FustgoError:
+        return translate_error(exc, action, self.config.connection, WHERE)
+
+    def _is_lost(self, exc: Exception) -> bool:
+        connection = self._connection
+        return connection is None or connection.closed or connection.broken
 
 
 def create_table_sql(table: str, schema: pa.Schema, conflict_key: list[str]) -> str:
