@@ -172,9 +172,18 @@ def window_conditions(split: Split) -> list[str]:
     return [str(condition) for condition in window] if isinstance(window, list) else []
 
 
-def window_columns(
-    config: Incremental, dialect: Dialect, table: str
-) -> tuple[WindowColumn, list[WindowColumn]]:
+@dataclass(frozen=True)
+class WindowOrder:
+    """The incremental column, then the keys that order its equal values."""
+
+    column: WindowColumn
+    keys: list[WindowColumn]
+    unique: bool
+    """True when `(column, *keys)` identifies a row (a key exists): a run can start exactly
+    after the last row read. The column alone is unique when it is the key itself."""
+
+
+def window_columns(config: Incremental, dialect: Dialect, table: str) -> WindowOrder:
     """The column and the tie-break keys, checked against the table's catalog.
 
     Keys must be NOT NULL (a NULL key compares as unknown and its row would fall out of
@@ -215,7 +224,7 @@ def window_columns(
             f"`{FIELD}.overlap` is the duration `{config.overlap}` but `{config.column}` is "
             f"`{column.declared}`; give the overlap as a number in the column's units."
         )
-    return column, result
+    return WindowOrder(column, result, unique=bool(keys))
 
 
 def overlap_is_set(config: Incremental) -> bool:
@@ -261,8 +270,7 @@ def plan_window(
     table: str,
     source: str,
     where: str | None,
-    column: WindowColumn,
-    keys: list[WindowColumn],
+    order: WindowOrder,
     dialect: Dialect,
     rows: Rows,
     logger: logging.Logger,
@@ -272,25 +280,26 @@ def plan_window(
     One query reads the upper bound: the last row in `(column, keys)` order past the
     previous mark (or from `start`). With nothing there the mark stays where it was.
     """
-    order = [column, *keys]
+    column, keys = order.column, order.keys
+    columns = [column, *keys]
     previous = _previous(state, table, column, [k.name for k in keys])
     base = [f"({where})"] if where else []
     lower: _Bound | None = None  # where reading starts
     past: _Bound | None = None  # where the new mark is looked for
     if previous is None:
         if config.start is not None:
-            lower = past = _Bound(order[:1], [config.start], ">=")
+            lower = past = _Bound(columns[:1], [config.start], ">=")
         if column.nullable:
             _warn_nulls(rows, source, base=base, column=column, table=table, logger=logger)
     else:
-        exact = bool(keys) and len(previous) == len(order)
-        past = _Bound(order, previous, ">") if exact else _Bound(order[:1], previous[:1], ">=")
+        exact = order.unique and len(previous) == len(columns)
+        past = _Bound(columns, previous, ">") if exact else _Bound(columns[:1], previous[:1], ">=")
         lower = past
         if overlap_is_set(config):
-            lower = _Bound(order[:1], [_earlier(config, column, previous[0], dialect)], ">=")
-    items = ", ".join(dialect.selected(c) for c in order)
+            lower = _Bound(columns[:1], [_earlier(config, column, previous[0], dialect)], ">=")
+    items = ", ".join(dialect.selected(c) for c in columns)
     found_in = [*base, f"{column.sql} IS NOT NULL", *([past.sql(dialect)] if past else [])]
-    ordering = ", ".join(f"{c.sql} DESC" for c in order)
+    ordering = ", ".join(f"{c.sql} DESC" for c in columns)
     found = rows(
         f"SELECT {items} FROM {source} WHERE {' AND '.join(found_in)} ORDER BY {ordering} LIMIT 1"
     )
@@ -303,7 +312,7 @@ def plan_window(
         high = previous  # nothing new: the window is the overlap behind the mark, if any
     if high is None:  # first run of an empty table (or nothing from `start` on)
         return Window(["1 = 0"], f"incremental: no {column.name} to read yet", None)
-    upper = _Bound(order[: len(high)], high, "<=")
+    upper = _Bound(columns[: len(high)], high, "<=")
     bounds = [*([lower] if lower else []), upper]
     return Window(
         [bound.sql(dialect) for bound in bounds],
@@ -428,7 +437,7 @@ class IncrementalInput:
     _records_total: int | None
     _committed: dict[str, JSONValue] | None = None
     _window: Window | None = None
-    _window_columns: tuple[WindowColumn, list[WindowColumn]] | None = None
+    _window_order: WindowOrder | None = None
 
     def restore_state(self, state: dict[str, JSONValue] | None) -> None:
         self._committed = state
@@ -445,10 +454,10 @@ class IncrementalInput:
         --check-connections` finds a wrong name)."""
         config: Incremental | None = self.config.query.incremental
         if config is None:
-            self._window_columns = None
+            self._window_order = None
             return
         dialect, _ = self._incremental_dialect()
-        self._window_columns = window_columns(config, dialect, self.config.query.table)
+        self._window_order = window_columns(config, dialect, self.config.query.table)
 
     def _windowed(self, plan_splits: Callable[[], list[Split]], *, count: bool) -> list[Split]:
         """`plan_splits()` within this run's window, each split carrying it; `count` sets
@@ -457,15 +466,14 @@ class IncrementalInput:
         if config is None:
             self._window = None
             return plan_splits()
-        if self._window_columns is None:
+        if self._window_order is None:
             self._check_incremental()
-        assert self._window_columns is not None
+        assert self._window_order is not None
         dialect, rows = self._incremental_dialect()
         plan = self._plan
-        column, keys = self._window_columns
         window = plan_window(
             config, self._committed, table=self.config.query.table, source=plan.source,
-            where=plan.where, column=column, keys=keys, dialect=dialect, rows=rows,
+            where=plan.where, order=self._window_order, dialect=dialect, rows=rows,
             logger=self.context.logger,
         )  # fmt: skip
         self._plan = replace(plan, where=window.where(plan.where))
@@ -655,12 +663,16 @@ class SqliteDialect:
         return {name: found[name] for name in names if name in found}
 
     def primary_key(self) -> list[str]:
-        if self._has_rowid:
-            return ["rowid"]
+        """The rowid (named as its INTEGER PRIMARY KEY alias when the table has one), else
+        the primary key of a WITHOUT ROWID table."""
         from fustgo.plugins.clients.sqlite import quote
 
         rows = self._rows(f"PRAGMA table_xinfo({quote(self._table)})")
-        return [str(row[1]) for row in sorted(rows, key=lambda r: int(r[5])) if int(row[5])]
+        primary = [row for row in sorted(rows, key=lambda r: int(r[5])) if int(row[5])]
+        if not self._has_rowid:
+            return [str(row[1]) for row in primary]
+        alias = len(primary) == 1 and str(primary[0][2]).upper() == "INTEGER"
+        return [str(primary[0][1])] if alias else ["rowid"]
 
     def kind(self, declared: str) -> WindowKind | None:
         from fustgo.plugins.clients.sqlite import logical_type

@@ -26,6 +26,7 @@ from fustgo.engine.batch import Batch, JSONValue, Split
 from fustgo.engine.errors import DataError, FustgoError, RetryableError, TerminalError
 from fustgo.engine.types import LogicalType, from_arrow
 from fustgo.plugins.api import ConfigT, Input, Output, PluginContext, Progress
+from fustgo.plugins.clients.incremental import Incremental
 from fustgo.plugins.spec import PluginConfig, ui
 
 T = TypeVar("T")
@@ -50,13 +51,18 @@ class TableQuery(PluginConfig):
     sql: str | None = Field(default=None, json_schema_extra=ui(widget="sql"))
     """A full SELECT to read instead of `table`; read as one split and resumed with OFFSET
     (give it an ORDER BY so that a resumed run sees the rows in the same order)."""
+    incremental: Incremental | None = None
+    """Read only rows new or changed since the last successful run, by an increasing column
+    (`updated_at`); the high-water mark is kept in the checkpoint store and advances only
+    when a run succeeds. `fustgo run --full-refresh` reads everything again."""
 
     @model_validator(mode="after")
     def _one_source(self) -> Self:
         if (self.table is None) == (self.sql is None):
             raise ValueError("set either `table` or `sql` (not both)")
         if self.sql is not None:
-            extra = [name for name in ("columns", "where", "split_key") if getattr(self, name)]
+            names = ("columns", "where", "split_key", "incremental")
+            extra = [name for name in names if getattr(self, name)]
             if extra:
                 raise ValueError(
                     f"`{'`, `'.join(extra)}` cannot be used with `sql`; write them in the query"

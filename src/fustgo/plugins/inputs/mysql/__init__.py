@@ -12,6 +12,7 @@ value. Columns become the logical types of the MySQL type table
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,7 @@ from fustgo.engine.batch import Batch, BatchMetadata, Checkpoint, JSONValue, Spl
 from fustgo.engine.errors import TerminalError
 from fustgo.engine.types import FLOAT_KINDS, INTEGER_KINDS
 from fustgo.plugins.api import PluginContext
+from fustgo.plugins.clients.incremental import IncrementalInput, MysqlDialect, Rows
 from fustgo.plugins.clients.mysql import (
     MysqlConnection,
     connect,
@@ -98,7 +100,7 @@ _EXAMPLES = [
     capabilities={"split", "resume"},
     examples=_EXAMPLES,
 )
-class MysqlInput(BlockingTableInput[MysqlInputConfig]):
+class MysqlInput(IncrementalInput, BlockingTableInput[MysqlInputConfig]):
     """Reads splits in keyset pages over unbuffered cursors; see the module docstring."""
 
     def __init__(self, config: MysqlInputConfig, context: PluginContext | None = None) -> None:
@@ -148,6 +150,7 @@ class MysqlInput(BlockingTableInput[MysqlInputConfig]):
         self._connection = connect(self.config.connection, read_only=True, where=WHERE)
         try:
             self._plan = self._discover()
+            self._check_incremental()
         except BaseException:
             connection, self._connection = self._connection, None
             connection.close()  # holds metadata locks until closed
@@ -254,7 +257,16 @@ class MysqlInput(BlockingTableInput[MysqlInputConfig]):
     # -- splits -------------------------------------------------------------------------
 
     async def splits(self, parallelism: int) -> list[Split]:
-        return await asyncio.to_thread(self._plan_splits, parallelism)
+        plan = functools.partial(self._plan_splits, parallelism)
+        return await asyncio.to_thread(self._windowed, plan, count=True)
+
+    def _incremental_dialect(self) -> tuple[MysqlDialect, Rows]:
+        assert self.plan.table is not None
+
+        def rows(sql: str, *params: Any) -> list[tuple[Any, ...]]:
+            return self._rows(sql, "Planning the incremental window", *params)
+
+        return MysqlDialect(rows, self.plan.table), rows
 
     def _plan_splits(self, parallelism: int) -> list[Split]:
         plan = self.plan

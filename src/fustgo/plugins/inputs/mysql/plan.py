@@ -20,6 +20,7 @@ from typing import Any
 from fustgo.engine.batch import JSONValue, Split
 from fustgo.engine.errors import TerminalError
 from fustgo.engine.types import LogicalType
+from fustgo.plugins.clients.incremental import window_conditions
 from fustgo.plugins.clients.mysql import parse_declared, quote, quote_literal
 from fustgo.plugins.clients.sql import key_splits
 
@@ -102,6 +103,7 @@ class ReadPlan:
         order = self.order(split)
         items += [f"{key.selected()} AS `k{index}`" for index, key in enumerate(order)]
         conditions = [f"({self.where})"] if self.where else []
+        conditions += window_conditions(split)  # an incremental run's window
         kind = split.params.get("kind")
         if kind == "range":
             assert self.key is not None

@@ -11,6 +11,7 @@ schema never depends on the data.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -21,6 +22,7 @@ from pydantic import Field
 from fustgo.engine.batch import Batch, BatchMetadata, Checkpoint, JSONValue, Split
 from fustgo.engine.errors import TerminalError
 from fustgo.plugins.api import PluginContext
+from fustgo.plugins.clients.incremental import IncrementalInput, PostgresDialect, Rows
 from fustgo.plugins.clients.postgresql import (
     PostgresConnection,
     connect_adbc,
@@ -87,7 +89,7 @@ class PostgresqlInputConfig(PluginConfig):
         },
     ],
 )
-class PostgresqlInput(BlockingTableInput[PostgresqlInputConfig]):
+class PostgresqlInput(IncrementalInput, BlockingTableInput[PostgresqlInputConfig]):
     """Streams splits with ADBC; see the module docstring."""
 
     def __init__(self, config: PostgresqlInputConfig, context: PluginContext | None = None) -> None:
@@ -146,6 +148,7 @@ class PostgresqlInput(BlockingTableInput[PostgresqlInputConfig]):
         # a bad `where` fails now, before any split is read
         where = f" WHERE ({query.where})" if query.where else ""
         self._describe(self._plan.source + where, "1")
+        self._check_incremental()
 
     def _table_plan(self, table: str) -> ReadPlan:
         query = self.config.query
@@ -215,7 +218,16 @@ class PostgresqlInput(BlockingTableInput[PostgresqlInputConfig]):
     # -- splits -------------------------------------------------------------------------
 
     async def splits(self, parallelism: int) -> list[Split]:
-        return await asyncio.to_thread(self._plan_splits, parallelism)
+        plan = functools.partial(self._plan_splits, parallelism)
+        return await asyncio.to_thread(self._windowed, plan, count=True)
+
+    def _incremental_dialect(self) -> tuple[PostgresDialect, Rows]:
+        assert self.plan.relation is not None
+
+        def rows(sql: str) -> list[tuple[Any, ...]]:
+            return self._rows(sql, "Planning the incremental window")
+
+        return PostgresDialect(rows, self.plan.relation), rows
 
     def _plan_splits(self, parallelism: int) -> list[Split]:
         plan = self.plan

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from fustgo.engine.batch import JSONValue, Split
 from fustgo.engine.errors import TerminalError
 from fustgo.engine.types import LogicalType
+from fustgo.plugins.clients.incremental import window_conditions
 from fustgo.plugins.clients.postgresql import (
     base_name,
     logical_type,
@@ -85,6 +86,7 @@ class ReadPlan:
         order = self.order(split)
         items += [f'{key.sql}::text AS "k{index}"' for index, key in enumerate(order)]
         conditions = [f"({self.where})"] if self.where else []
+        conditions += window_conditions(split)  # an incremental run's window
         kind = split.params.get("kind")
         if kind == "range":
             assert self.key is not None

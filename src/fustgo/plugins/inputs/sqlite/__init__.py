@@ -12,9 +12,10 @@ row to the dead letter with a message naming the column and the value (`pages`).
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 from pydantic import Field
@@ -22,6 +23,7 @@ from pydantic import Field
 from fustgo.engine.batch import Batch, BatchMetadata, Checkpoint, JSONValue, Split
 from fustgo.engine.errors import TerminalError
 from fustgo.plugins.api import PluginContext
+from fustgo.plugins.clients.incremental import IncrementalInput, Rows, SqliteDialect
 from fustgo.plugins.clients.sql import BlockingTableInput, Fetch, Parsed, TableQuery
 from fustgo.plugins.clients.sqlite import (
     SqliteConnection,
@@ -76,7 +78,7 @@ class SqliteInputConfig(PluginConfig):
         },
     ],
 )
-class SqliteInput(BlockingTableInput[SqliteInputConfig]):
+class SqliteInput(IncrementalInput, BlockingTableInput[SqliteInputConfig]):
     """Reads pages of a SQLite table or query with ADBC; see the module docstring."""
 
     def __init__(self, config: SqliteInputConfig, context: PluginContext | None = None) -> None:
@@ -132,11 +134,25 @@ class SqliteInput(BlockingTableInput[SqliteInputConfig]):
                 f"The query built from `input.query` does not run in SQLite: "
                 f"{driver_message(exc)}; check `where` and `columns`."
             ) from exc
+        self._check_incremental()
 
     # -- splits -------------------------------------------------------------------------
 
     async def splits(self, parallelism: int) -> list[Split]:
-        return await asyncio.to_thread(self._plan_splits, parallelism)
+        plan = functools.partial(self._plan_splits, parallelism)
+        return await asyncio.to_thread(self._windowed, plan, count=False)  # counted per split
+
+    def _incremental_dialect(self) -> tuple[SqliteDialect, Rows]:
+        def rows(sql: str) -> list[tuple[Any, ...]]:
+            try:
+                return query_rows(self._connection, sql)
+            except Exception as exc:
+                action = f"Planning the incremental window of {self.plan.source}"
+                raise translate_error(exc, action) from exc
+
+        assert self.config.query.table is not None
+        has_rowid = bool(self.plan.tiebreak) and self.plan.tiebreak[0].name == "last_rowid"
+        return SqliteDialect(rows, self.config.query.table, has_rowid), rows
 
     def _plan_splits(self, parallelism: int) -> list[Split]:
         assert self._connection is not None

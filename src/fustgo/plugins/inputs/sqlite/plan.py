@@ -20,6 +20,7 @@ import pyarrow as pa
 from fustgo.engine.batch import JSONValue, Split
 from fustgo.engine.errors import TerminalError
 from fustgo.engine.types import LogicalType
+from fustgo.plugins.clients.incremental import window_conditions
 from fustgo.plugins.clients.sql import ALL_ROWS, key_ranges
 from fustgo.plugins.clients.sqlite import (
     ColumnInfo,
@@ -80,6 +81,7 @@ class ReadPlan:
         lower bound, and `key >= lo AND key > last` would make every page scan from `lo`.
         """
         conditions = [f"({self.where})"] if self.where else []
+        conditions += window_conditions(split)  # an incremental run's window
         params: list[Any] = []
         order = self.order(split)
         kind = split.params.get("kind")
