@@ -29,7 +29,6 @@ import pyarrow.compute as pc
 from fustgo.engine.errors import TerminalError
 from fustgo.engine.types import LogicalType
 from fustgo.plugins.api import Input
-from fustgo.plugins.spec import PluginConfig
 
 T = TypeVar("T")
 
@@ -187,7 +186,9 @@ class Catalog(ABC):
     family: ClassVar[str]
     """The family's name (`postgresql`, `mysql`, `sqlite`)."""
 
-    def __init__(self, settings: Any, *, where: str = "connection", base_dir: Path | None = None):
+    def __init__(
+        self, settings: Any, *, where: str = "connection", base_dir: Path | None = None
+    ) -> None:
         self.settings = settings
         self.where = where
         self.base_dir = base_dir or Path.cwd()
@@ -269,7 +270,9 @@ class Catalog(ABC):
 class BlockingCatalog(Catalog):
     """A catalog over a blocking driver: `_call` runs one step in a worker thread."""
 
-    def __init__(self, settings: Any, *, where: str = "connection", base_dir: Path | None = None):
+    def __init__(
+        self, settings: Any, *, where: str = "connection", base_dir: Path | None = None
+    ) -> None:
         super().__init__(settings, where=where, base_dir=base_dir)
         self._connection: Any = None
         self._connect_ms = 0.0
@@ -380,8 +383,3 @@ def align(data: pa.Table, columns: list[ColumnInfo]) -> pa.Table:
         arrays.append(cast)
         fields.append(target)
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
-
-
-def settings_model(model: type[PluginConfig], settings: Any) -> Any:
-    """`settings` validated as `model` (a mapping from a saved connection, or an instance)."""
-    return settings if isinstance(settings, model) else model.model_validate(settings)
