@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from fustgo.engine.batch import Batch, Checkpoint, Split
 from fustgo.engine.errors import TerminalError
 from fustgo.plugins.api import PluginContext
-from fustgo.plugins.clients.sql import key_ranges
+from fustgo.plugins.clients.splitting import key_ranges
 from fustgo.plugins.inputs import sqlite as sqlite_input
 from fustgo.plugins.inputs.sqlite import SqliteInput, SqliteInputConfig
 
@@ -394,18 +394,18 @@ def test_reals_mixed_with_text_keep_every_digit(tmp_path: Path) -> None:
         ({"table": "nope"}, "Table `nope` does not exist in .*existing tables: `t`"),
         (
             {"table": "t", "columns": ["id", "nope"]},
-            r"Columns \['nope'\] .* its columns are: id, v",
+            r"Columns \['nope'\] .* its columns are: id, v, b",
         ),
         ({"table": "t", "where": "v >"}, "does not run in SQLite.*syntax error"),
         ({"table": "t", "where": "nope = 1"}, "no such column: nope"),
-        ({"table": "t", "split_key": "v"}, "declared `TEXT`; split by an integer column"),
+        ({"table": "t", "split_key": "b"}, "split_key` `b` is `BLOB`.*split by an integer"),
         ({"table": "t", "split_key": "nope"}, "not a column of `t`"),
         ({"sql": "SELECT * FROM missing"}, "`input.query.sql` does not run"),
         ({"sql": "SELECT id, id FROM t"}, "several columns named"),
     ],
 )
 def test_configuration_errors_name_what_is_wrong(tmp_path: Path, query: dict, message: str) -> None:
-    make_db(tmp_path / "db.sqlite", "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+    make_db(tmp_path / "db.sqlite", "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT, b BLOB)")
     with pytest.raises(TerminalError, match=message):
         asyncio.run(make_input(tmp_path, query).check_connection())
 

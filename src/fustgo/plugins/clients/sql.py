@@ -1,17 +1,17 @@
 """SQL machinery shared by every relational family (SQLite, PostgreSQL, MySQL).
 
 Each family keeps its own type table and fast paths in its own client module; what is
-the same everywhere lives here once: cutting a numeric split key into ranges, turning
-text a database returned into a logical type with the bad values flagged, and on the write
-side the write config (`TableWrite`), the SQL of the staged write modes (`TableSql`) and
-the per-batch transaction with reconnect (`BlockingTableOutput`).
+the same everywhere lives here once: the query config (`TableQuery`; split-key planning
+is in `clients.splitting`), turning text a database returned into a logical type with
+the bad values flagged, and on the write side the write config (`TableWrite`), the SQL
+of the staged write modes (`TableSql`) and the per-batch transaction with reconnect
+(`BlockingTableOutput`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
 import threading
 from abc import abstractmethod
 from collections.abc import Callable
@@ -22,11 +22,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field, model_validator
 
-from fustgo.engine.batch import Batch, JSONValue, Split
+from fustgo.engine.batch import Batch, Split
 from fustgo.engine.errors import DataError, FustgoError, RetryableError, TerminalError
 from fustgo.engine.types import LogicalType, from_arrow
 from fustgo.plugins.api import ConfigT, Input, Output, PluginContext, Progress
 from fustgo.plugins.clients.incremental import Incremental
+from fustgo.plugins.clients.splitting import ALL_ROWS, KeySampler, SplitOptions, plan_key_splits
 from fustgo.plugins.spec import PluginConfig, ui
 
 T = TypeVar("T")
@@ -42,12 +43,16 @@ class TableQuery(PluginConfig):
     where: str | None = Field(default=None, json_schema_extra=ui(widget="sql"))
     """Condition in the database's SQL the rows must meet (`created_at >= '2024-01-01'`)."""
     split_key: str | None = None
-    """Integer column whose range is cut into `settings.parallelism` splits (SQLite also
-    takes `rowid`).
+    """Column whose values cut the table into `settings.parallelism` ranges read in
+    parallel: an integer, string, date or timestamp column (SQLite also takes `rowid`).
+    Short for `split: {key: …}`, which also sets how boundaries are chosen.
 
     Rows whose key is NULL form one more split, so none is lost. Index the column so that a
     split reads only its range.
     """
+    split: SplitOptions | None = None
+    """The split key with its boundary method (`auto`, `even`, `sample`) or boundaries of
+    your own; use either this or `split_key`."""
     sql: str | None = Field(default=None, json_schema_extra=ui(widget="sql"))
     """A full SELECT to read instead of `table`; read as one split and resumed with OFFSET
     (give it an ORDER BY so that a resumed run sees the rows in the same order)."""
@@ -61,7 +66,7 @@ class TableQuery(PluginConfig):
         if (self.table is None) == (self.sql is None):
             raise ValueError("set either `table` or `sql` (not both)")
         if self.sql is not None:
-            names = ("columns", "where", "split_key", "incremental")
+            names = ("columns", "where", "split_key", "split", "incremental")
             extra = [name for name in names if getattr(self, name)]
             if extra:
                 raise ValueError(
@@ -69,7 +74,21 @@ class TableQuery(PluginConfig):
                 )
         if self.columns is not None and not self.columns:
             raise ValueError("`columns` is empty; omit it to read every column")
+        if self.split_key is not None and self.split is not None:
+            raise ValueError("set either `split_key` or `split` (not both)")
         return self
+
+    @property
+    def split_options(self) -> SplitOptions | None:
+        """The split key and method, whichever of `split_key` and `split` gave them."""
+        if self.split is not None:
+            return self.split
+        return None if self.split_key is None else SplitOptions(key=self.split_key)
+
+    @property
+    def split_field(self) -> str:
+        """The config field that names the split key, as messages cite it."""
+        return "input.query.split.key" if self.split is not None else "input.query.split_key"
 
 
 class Fetch(PluginConfig):
@@ -77,59 +96,6 @@ class Fetch(PluginConfig):
 
     size: int | None = Field(default=None, ge=1, json_schema_extra=ui(unit="rows"))
     """Rows per page and batch; `settings.batch_size` when omitted."""
-
-
-ALL_ROWS = Split(id="all", params={"kind": "all"}, description="all rows")
-"""The one split of a read that is not cut by a key."""
-
-
-def key_splits(
-    key_sql: str, key_nullable: bool, low: int | None, high: int | None, parallelism: int
-) -> list[Split]:
-    """Range splits of integer keys `low..high` (`key_ranges`), plus a split for the rows
-    whose key is NULL when the column allows it; every row is in exactly one split."""
-    null_split = Split(
-        id="null-key", params={"kind": "null_key"}, description=f"rows whose {key_sql} is NULL"
-    )
-    if low is None or high is None:  # no key at all: every row is in the NULL split
-        return [null_split] if key_nullable else [ALL_ROWS]
-    splits = []
-    for index, params in enumerate(key_ranges(low, high, max(1, parallelism))):
-        lower = "" if params["lo"] is None else f"{params['lo']} <= "
-        upper = f"{'<=' if params['last'] else '<'} {params['hi']}"
-        splits.append(
-            Split(id=f"range-{index}", params=params, description=f"{lower}{key_sql} {upper}")
-        )
-    return [*splits, null_split] if key_nullable else splits
-
-
-def key_ranges(low: float, high: float, parts: int) -> list[dict[str, JSONValue]]:
-    """Split params cutting numeric keys low..high into at most `parts` contiguous ranges.
-
-    Cuts are integers spread evenly over the key range. The first range has no lower
-    bound and the last one ends at the maximum, inclusive, so every number from `low` to
-    `high` (integer or real) is in exactly one range.
-    """
-    if not (math.isfinite(low) and math.isfinite(high)):
-        return [{"kind": "range", "lo": None, "hi": high, "last": True}]
-    first, final = math.floor(low), math.floor(high)
-    span = final - first + 1
-    cuts = sorted({first + span * i // parts for i in range(1, parts)} - {first})
-    bounds: list[Any] = [None, *(_bindable(cut) for cut in cuts)]
-    return [
-        {
-            "kind": "range",
-            "lo": start,
-            "hi": high if index == len(bounds) - 1 else bounds[index + 1],
-            "last": index == len(bounds) - 1,
-        }
-        for index, start in enumerate(bounds)
-    ]
-
-
-def _bindable(cut: int) -> int | float:
-    """A cut SQLite can bind: an integer within 64 bits, else the nearest real."""
-    return cut if -(2**63) <= cut < 2**63 else float(cut)
 
 
 @dataclass(frozen=True)
@@ -252,16 +218,16 @@ class BlockingTableInput(Input[ConfigT]):
         """All rows of a small discovery query, with driver errors translated."""
 
     def _key_splits(self, parallelism: int) -> list[Split]:
-        """`ALL_ROWS`, or the split-key ranges from the key's min and max (one query)."""
-        plan = self._plan
-        if plan.key is None:
+        """`ALL_ROWS`, or the split-key ranges (`clients.splitting`), planned with the
+        family's sampler on the discovery connection."""
+        options = self.config.query.split_options
+        if self._plan.key is None or options is None:
             return [ALL_ROWS]
-        where = f" WHERE ({plan.where})" if plan.where else ""
-        low, high = self._rows(
-            f"SELECT min({plan.key.sql}), max({plan.key.sql}) FROM {plan.source}{where}",
-            f"Reading the range of `{self.config.query.split_key}`",
-        )[0]
-        return plan.key_splits(low, high, parallelism)
+        return plan_key_splits(self._sampler(), options, parallelism, self.context.logger)
+
+    def _sampler(self) -> KeySampler:
+        """The family's planning queries for the split key (inputs that split override)."""
+        raise NotImplementedError
 
 
 # ---------------------------------------------------------------------------------------

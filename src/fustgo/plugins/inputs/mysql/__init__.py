@@ -30,16 +30,20 @@ from fustgo.plugins.clients.mysql import (
     connect,
     described_type,
     logical_type,
+    parse_declared,
     qualified,
     quote,
     split_table,
     translate_error,
 )
+from fustgo.plugins.clients.splitting import SplitKey
 from fustgo.plugins.clients.sql import BlockingTableInput, Fetch, TableQuery, parse_text
 from fustgo.plugins.inputs.mysql.plan import (
+    INTEGER_TYPES,
     OrderKey,
     ReadColumn,
     ReadPlan,
+    Sampler,
     check_split_key,
     select_expression,
 )
@@ -224,17 +228,29 @@ class MysqlInput(IncrementalInput, BlockingTableInput[MysqlInputConfig]):
         plan = ReadPlan(
             source, f"`{table}`", query.where, columns, tiebreak, table=(database, name)
         )
-        if query.split_key is None:
+        options = query.split_options
+        if options is None:
             return plan
-        key_name = query.split_key
+        key_name = options.key
         key_type, nullable = declared.get(key_name, (None, True))
-        check_split_key(key_name, key_type, table, list(declared))
+        kind = check_split_key(key_name, key_type, table, list(declared), query.split_field)
         assert key_type is not None
-        key = OrderKey(f"q.{quote(key_name)}", key_type)
+        charset = collation = None
+        if kind == "string":
+            charset, collation = self._rows(
+                "SELECT character_set_name, collation_name FROM information_schema.columns "
+                "WHERE table_schema = %s AND table_name = %s AND column_name = %s",
+                f"Reading the collation of `{key_name}`",
+                database, name, key_name,
+            )[0]  # fmt: skip
+        key = OrderKey(f"q.{quote(key_name)}", key_type, charset, collation)
         key_unique = [key_name] in unique.values()
+        integer_id = (
+            len(primary) == 1 and parse_declared(declared[primary[0]][0])[0] in INTEGER_TYPES
+        )
         return ReadPlan(
             source, plan.label, plan.where, columns, tiebreak, key, key_unique, nullable,
-            plan.table,
+            plan.table, kind, primary[0] if integer_id else None,
         )  # fmt: skip
 
     def _json_columns(self, database: str, table: str, longtext: list[Any]) -> list[str]:
@@ -280,6 +296,15 @@ class MysqlInput(IncrementalInput, BlockingTableInput[MysqlInputConfig]):
             total = estimate[0][0] if estimate else None
             self._records_total = int(total) if total is not None else None
         return self._key_splits(parallelism)
+
+    def _sampler(self) -> Sampler:
+        plan, query = self.plan, self.config.query
+        assert plan.key is not None and query.split_options is not None
+        key = SplitKey(
+            query.split_options.key, plan.key.sql, plan.key_kind, plan.key_nullable,
+            query.split_field,
+        )  # fmt: skip
+        return Sampler(plan, key, self._rows)
 
     # -- reading ------------------------------------------------------------------------
 

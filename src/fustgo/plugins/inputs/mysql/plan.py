@@ -2,9 +2,13 @@
 
 A `ReadPlan` is discovered once per run (column types from `information_schema`, the
 split key's type and uniqueness, the primary key) and then only writes SQL. Splits (DataX
-style): integer keys are cut into at most `parallelism` contiguous ranges by
-`clients.sql.key_ranges`; rows whose key is NULL form one more split when the column is
-nullable. A split with a keyset (the split key, plus the primary key when keys repeat; or
+style, planned by `clients.splitting`): integer, string, date or datetime keys are cut
+into at most `parallelism` contiguous half-open ranges whose bounds are literals in the
+column's character set and collation (`CONVERT('m' USING utf8mb4) COLLATE
+utf8mb4_general_ci`), so the server decides which range a key is in, PAD SPACE and case
+folding included; boundaries come from min..max (even integer ranges), from a sample
+(`Sampler`) or from the config. Rows whose key is NULL form one more split when the
+column is nullable. A split with a keyset (the split key, plus the primary key when keys repeat; or
 the primary key alone) is read in pages `WHERE keyset > last ORDER BY keyset LIMIT n`, each
 page a short query, so a checkpoint's position is the last row's keyset
 (`{"last": [42, "abc"]}`; binary keys as hex). Without a keyset (a `sql` query, a table
@@ -14,17 +18,33 @@ streamed query resumed by OFFSET.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from fustgo.engine.batch import JSONValue, Split
-from fustgo.engine.errors import TerminalError
+from fustgo.engine.errors import DataError, TerminalError
 from fustgo.engine.types import LogicalType
 from fustgo.plugins.clients.incremental import window_conditions
 from fustgo.plugins.clients.mysql import parse_declared, quote, quote_literal
-from fustgo.plugins.clients.sql import key_splits
+from fustgo.plugins.clients.splitting import (
+    KeyKind,
+    SplitKey,
+    ordered_values_sql,
+    scan_sample_sql,
+    scan_step,
+    seek_sample_sql,
+    seek_step,
+    unsupported_key,
+)
 
 INTEGER_TYPES = ("tinyint", "smallint", "mediumint", "int", "integer", "bigint")
+_TEXT_TYPES = ("char", "varchar", "tinytext", "text", "mediumtext", "longtext")
+_TIME_TYPES: dict[str, KeyKind] = {
+    "date": "date",
+    "datetime": "timestamp",
+    "timestamp": "timestamp",
+}
 
 
 @dataclass(frozen=True)
@@ -43,6 +63,9 @@ class OrderKey:
 
     sql: str
     declared: str
+    charset: str | None = None
+    """The character set and collation of a text split key: literals are converted to them."""
+    collation: str | None = None
 
     @property
     def binary(self) -> bool:
@@ -61,7 +84,19 @@ class OrderKey:
             return str(int(value))  # type: ignore[arg-type]
         if self.binary:
             return f"UNHEX({quote_literal(str(value))})"
+        if self.charset and self.collation:
+            text = quote_literal(str(value))
+            return f"CONVERT({text} USING {self.charset}) COLLATE {self.collation}"
         return quote_literal(str(value))
+
+    def typed_literal(self, value: JSONValue) -> str:
+        """A literal of the column's own type, as a UNION with the column needs it."""
+        kind = parse_declared(self.declared)[0]
+        if kind == "date":
+            return f"CAST({quote_literal(str(value))} AS DATE)"
+        if kind in ("datetime", "timestamp"):
+            return f"CAST({quote_literal(str(value))} AS DATETIME(6))"
+        return self.literal(value)
 
 
 @dataclass(frozen=True)
@@ -81,6 +116,9 @@ class ReadPlan:
     key_nullable: bool = True
     table: tuple[str, str] | None = None
     """(database, table) for the row estimate; None for a query."""
+    key_kind: KeyKind = "integer"
+    row_id: str | None = None
+    """The table's primary key when it is one integer column: samples seek by it."""
 
     def order(self, split: Split) -> list[OrderKey]:
         """The keyset of a split's rows; empty means one streamed query resumed by OFFSET."""
@@ -108,9 +146,10 @@ class ReadPlan:
         if kind == "range":
             assert self.key is not None
             if split.params["lo"] is not None:
-                conditions.append(f"{self.key.sql} >= {int(split.params['lo'])}")  # type: ignore[arg-type]
-            bound = "<=" if split.params["last"] else "<"
-            conditions.append(f"{self.key.sql} {bound} {int(split.params['hi'])}")  # type: ignore[arg-type]
+                conditions.append(f"{self.key.sql} >= {self.key.literal(split.params['lo'])}")
+            if split.params["hi"] is not None:
+                bound = "<=" if split.params["last"] else "<"
+                conditions.append(f"{self.key.sql} {bound} {self.key.literal(split.params['hi'])}")
         elif kind == "null_key":
             assert self.key is not None
             conditions.append(f"{self.key.sql} IS NULL")
@@ -138,11 +177,6 @@ class ReadPlan:
         values = last_row[len(last_row) - len(order) :]
         return {"last": [v.decode() if isinstance(v, bytes) else v for v in values]}
 
-    def key_splits(self, low: int | None, high: int | None, parallelism: int) -> list[Split]:
-        """Range splits of the keys `low..high`, and a split for NULL keys when possible."""
-        assert self.key is not None
-        return key_splits(self.key.sql, self.key_nullable, low, high, parallelism)
-
 
 def _after(order: list[OrderKey], last: list[JSONValue]) -> str:
     """`keyset > last` spelled out (`a > x OR (a = x AND b > y)`) so indexes are used."""
@@ -153,18 +187,104 @@ def _after(order: list[OrderKey], last: list[JSONValue]) -> str:
     return f"({first.sql} > {value} OR ({first.sql} = {value} AND {rest}))"
 
 
-def check_split_key(name: str, declared: str | None, table: str, columns: list[str]) -> None:
-    """A TerminalError unless `name` is an integer column of the table."""
+def check_split_key(
+    name: str, declared: str | None, table: str, columns: list[str], field: str
+) -> KeyKind:
+    """The kind of split key `name` is; a TerminalError unless ranges can be cut on it."""
     if declared is None:
         raise TerminalError(
-            f"`input.query.split_key` names `{name}`, which is not a column of `{table}`; "
+            f"`{field}` names `{name}`, which is not a column of `{table}`; "
             f"its columns are: {', '.join(columns)}."
         )
-    if parse_declared(declared)[0] not in INTEGER_TYPES:
-        raise TerminalError(
-            f"`input.query.split_key` `{name}` is `{declared}`; split by an integer column "
-            "(tinyint … bigint, signed or unsigned)."
+    kind = parse_declared(declared)[0]
+    if kind in INTEGER_TYPES:
+        return "integer"
+    if kind in _TEXT_TYPES:
+        return "string"
+    if kind in _TIME_TYPES:
+        return _TIME_TYPES[kind]
+    raise unsupported_key(name, declared, field)
+
+
+@dataclass
+class Sampler:
+    """The planning queries for a split key (`clients.splitting.KeySampler`)."""
+
+    plan: ReadPlan
+    key: SplitKey
+    rows: Callable[[str, str], list[tuple[Any, ...]]]
+    """Runs one query on the discovery connection, with a description for errors."""
+
+    def _where(self, key_sql: str) -> str:
+        condition = f"{key_sql} IS NOT NULL"
+        return condition + (f" AND ({self.plan.where})" if self.plan.where else "")
+
+    def bounds(self) -> tuple[Any, Any]:
+        sql = f"SELECT min({self.key.sql}), max({self.key.sql}) FROM {self.plan.source}"
+        row = self.rows(
+            f"{sql} WHERE {self._where(self.key.sql)}", f"Reading the range of `{self.key.name}`"
         )
+        return row[0][0], row[0][1]
+
+    def sample(self, *, forced: bool) -> list[tuple[JSONValue, int]] | None:
+        """With an integer primary key: `SEEK_POINTS` index seeks spread over its range
+        (cost: those seeks, whatever the table's size; ids spread unevenly weigh the rows
+        after gaps more). Without one, only when `forced`: one full scan keeping every
+        n-th key (no sort of the table)."""
+        plan, action = self.plan, f"Sampling `{self.key.name}`"
+        assert plan.key is not None
+        column = plan.key.sql.removeprefix("q.")
+        if plan.row_id is not None and plan.table is not None:
+            row_id = f"q.{quote(plan.row_id)}"
+            low, high = self.rows(
+                f"SELECT min({row_id}), max({row_id}) FROM {plan.source}", action
+            )[0]
+            if low is None:
+                return []
+            sql = seek_sample_sql(
+                table=f"{quote(plan.table[0])}.{quote(plan.table[1])}", source=plan.source,
+                key_column=column, key_sql=plan.key.sql, row_id=quote(plan.row_id),
+                row_id_sql=row_id, where=plan.where, first=f"{int(low)}.0",
+                step=f"{seek_step(low, high)}.0", select=f"fg_j.{column}",
+            )  # fmt: skip
+        elif forced:
+            count = None
+            if plan.table is not None:
+                database, table = (quote_literal(part) for part in plan.table)
+                found = self.rows(
+                    f"SELECT table_rows FROM information_schema.tables WHERE table_schema = "
+                    f"{database} AND table_name = {table}",
+                    action,
+                )
+                count = int(found[0][0]) if found and found[0][0] is not None else None
+            sql = scan_sample_sql(plan.key.sql, plan.source, plan.where, scan_step(count), "fg_v")
+        else:
+            return None
+        return [(_json(value), int(count)) for value, count in self.rows(sql, action)]
+
+    def ordered(self, values: Sequence[JSONValue]) -> list[JSONValue]:
+        assert self.plan.key is not None
+        literals = [self.plan.key.typed_literal(value) for value in values]
+        sql = ordered_values_sql(self.key.sql, self.plan.source, literals, "fg_v")
+        field = f"{self.key.field.rsplit('.', 1)[0]}.boundaries"
+        try:
+            rows = self.rows(sql, f"Ordering `{field}`")
+        except (TerminalError, DataError) as exc:
+            raise TerminalError(
+                f"`{field}` are not all values of `{self.key.name}`: {exc}"
+            ) from exc
+        if any(row[0] is None for row in rows):
+            raise TerminalError(
+                f"`{field}` holds values that are not {self.key.kind}s of `{self.key.name}` "
+                f"({self.plan.key.declared}); write them as the column's values "
+                "(`2024-01-01`, `2024-01-01 12:00:00`)."
+            )
+        return [_json(row[0]) for row in rows]
+
+
+def _json(value: Any) -> JSONValue:
+    """A key as the driver returned it, as split params hold it (text stays text)."""
+    return value.decode() if isinstance(value, bytes) else value
 
 
 def select_expression(name: str, declared: str) -> str:

@@ -31,11 +31,13 @@ from fustgo.plugins.clients.postgresql import (
     quote_literal,
     translate_error,
 )
+from fustgo.plugins.clients.splitting import SplitKey
 from fustgo.plugins.clients.sql import BlockingTableInput, Fetch, TableQuery, parse_text
 from fustgo.plugins.inputs.postgresql.plan import (
     OrderKey,
     ReadColumn,
     ReadPlan,
+    Sampler,
     check_split_key,
     read_columns,
 )
@@ -195,11 +197,12 @@ class PostgresqlInput(IncrementalInput, BlockingTableInput[PostgresqlInputConfig
         else:
             tiebreak = []
         plan = ReadPlan(source, f"`{table}`", query.where, columns, tiebreak, relation=oid)
-        if query.split_key is None:
+        options = query.split_options
+        if options is None:
             return plan
-        key_name = query.split_key
+        key_name = options.key
         key_type, not_null = declared.get(key_name, (None, False))
-        check_split_key(key_name, key_type, table, list(declared))
+        key_kind = check_split_key(key_name, key_type, table, list(declared), query.split_field)
         assert key_type is not None
         unique = primary == [key_name] or bool(
             self._rows(
@@ -212,8 +215,9 @@ class PostgresqlInput(IncrementalInput, BlockingTableInput[PostgresqlInputConfig
         )
         key = OrderKey(f"q.{quote(key_name)}", key_type)
         return ReadPlan(
-            source, plan.label, plan.where, columns, tiebreak, key, unique, not not_null, oid
-        )
+            source, plan.label, plan.where, columns, tiebreak, key, unique, not not_null, oid,
+            key_kind, samplable=kind in ("r", "m"),
+        )  # fmt: skip
 
     # -- splits -------------------------------------------------------------------------
 
@@ -238,6 +242,15 @@ class PostgresqlInput(IncrementalInput, BlockingTableInput[PostgresqlInputConfig
             )[0][0]
             self._records_total = int(estimate) if estimate is not None and estimate >= 0 else None
         return self._key_splits(parallelism)
+
+    def _sampler(self) -> Sampler:
+        plan, query = self.plan, self.config.query
+        assert plan.key is not None and query.split_options is not None
+        key = SplitKey(
+            query.split_options.key, plan.key.sql, plan.key_kind, plan.key_nullable,
+            query.split_field,
+        )  # fmt: skip
+        return Sampler(plan, key, self._rows)
 
     # -- reading ------------------------------------------------------------------------
 

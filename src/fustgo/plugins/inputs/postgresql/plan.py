@@ -2,9 +2,12 @@
 
 A `ReadPlan` is discovered once per run (column types from a `LIMIT 0` query, the split
 key's type and uniqueness, the primary key) and then only writes SQL. Splits (DataX
-style): integer keys are cut into at most `parallelism` contiguous ranges, the first
-without lower bound and the last up to the maximum inclusive; rows whose key is NULL form
-one more split when the column is nullable (no query is needed to know). Each split is one
+style, planned by `clients.splitting`): integer, string, date, timestamp or uuid keys are
+cut into at most `parallelism` contiguous half-open ranges whose bounds are literals of
+the key's type (`'m'::text`), so the server compares them in the column's collation;
+boundaries come from min..max (even integer ranges) or from a `TABLESAMPLE SYSTEM` sample
+(`Sampler`); rows whose key is NULL form one more split when the column is nullable (no
+query is needed to know). Each split is one
 streamed query ordered by a keyset (the key; plus the primary key, or `ctid`, when keys
 repeat) and a checkpoint's position is the last row's keyset as text, e.g.
 `{"last": ["42", "(0,7)"]}`; a `sql` query is read as one split and resumed by OFFSET.
@@ -12,11 +15,12 @@ repeat) and a checkpoint's position is the last row's keyset as text, e.g.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fustgo.engine.batch import JSONValue, Split
-from fustgo.engine.errors import TerminalError
+from fustgo.engine.errors import DataError, TerminalError
 from fustgo.engine.types import LogicalType
 from fustgo.plugins.clients.incremental import window_conditions
 from fustgo.plugins.clients.postgresql import (
@@ -27,12 +31,32 @@ from fustgo.plugins.clients.postgresql import (
     quote_literal,
     reads_natively,
 )
-from fustgo.plugins.clients.sql import key_splits
+from fustgo.plugins.clients.splitting import (
+    SAMPLE_ROWS,
+    KeyKind,
+    SplitKey,
+    ordered_values_sql,
+    scan_sample_sql,
+    scan_step,
+    unsupported_key,
+)
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-_INTEGER_KEYS = ("int2", "int4", "int8")
+_KEY_KINDS: dict[str, KeyKind] = {
+    "int2": "integer",
+    "int4": "integer",
+    "int8": "integer",
+    "text": "string",
+    "varchar": "string",
+    "bpchar": "string",
+    "citext": "string",
+    "date": "date",
+    "timestamp": "timestamp",
+    "timestamptz": "timestamp",
+    "uuid": "uuid",
+}
 
 
 @dataclass(frozen=True)
@@ -70,6 +94,17 @@ class ReadPlan:
     key_nullable: bool = True
     relation: int | None = None
     """The table's oid (for the row estimate); None for a query."""
+    key_kind: KeyKind = "integer"
+    samplable: bool = False
+    """True for plain and materialized tables, which `TABLESAMPLE` can read."""
+
+    def key_literal(self, value: JSONValue) -> str:
+        """A split bound as a literal of the key's type (no typmod: `'x'::varchar`), which
+        takes the column's collation when compared with it."""
+        assert self.key is not None
+        if self.key_kind == "integer":
+            return str(int(value))  # type: ignore[arg-type]
+        return f"{quote_literal(str(value))}::{base_name(self.key.declared)[0]}"
 
     def order(self, split: Split) -> list[OrderKey]:
         """The keyset of a split's rows; empty means the split is resumed by OFFSET."""
@@ -91,9 +126,10 @@ class ReadPlan:
         if kind == "range":
             assert self.key is not None
             if split.params["lo"] is not None:
-                conditions.append(f"{self.key.sql} >= {int(split.params['lo'])}")  # type: ignore[arg-type]
-            bound = "<=" if split.params["last"] else "<"
-            conditions.append(f"{self.key.sql} {bound} {int(split.params['hi'])}")  # type: ignore[arg-type]
+                conditions.append(f"{self.key.sql} >= {self.key_literal(split.params['lo'])}")
+            if split.params["hi"] is not None:
+                bound = "<=" if split.params["last"] else "<"
+                conditions.append(f"{self.key.sql} {bound} {self.key_literal(split.params['hi'])}")
         elif kind == "null_key":
             assert self.key is not None
             conditions.append(f"{self.key.sql} IS NULL")
@@ -124,11 +160,6 @@ class ReadPlan:
         last = page.num_rows - 1
         return {"last": [page.column(f"k{index}")[last].as_py() for index in range(len(order))]}
 
-    def key_splits(self, low: int | None, high: int | None, parallelism: int) -> list[Split]:
-        """Range splits of the keys `low..high`, and a split for NULL keys when possible."""
-        assert self.key is not None
-        return key_splits(self.key.sql, self.key_nullable, low, high, parallelism)
-
 
 def read_columns(described: pa.Schema, catalog: dict[str, str] | None = None) -> list[ReadColumn]:
     """Output columns from the schema ADBC reports for `SELECT … LIMIT 0`.
@@ -155,15 +186,87 @@ def read_columns(described: pa.Schema, catalog: dict[str, str] | None = None) ->
     return columns
 
 
-def check_split_key(name: str, declared: str | None, table: str, columns: list[str]) -> None:
-    """A TerminalError unless `name` is an integer column of the table."""
+def check_split_key(
+    name: str, declared: str | None, table: str, columns: list[str], field: str
+) -> KeyKind:
+    """The kind of split key `name` is; a TerminalError unless ranges can be cut on it."""
     if declared is None:
         raise TerminalError(
-            f"`input.query.split_key` names `{name}`, which is not a column of `{table}`; "
+            f"`{field}` names `{name}`, which is not a column of `{table}`; "
             f"its columns are: {', '.join(columns)}."
         )
-    if base_name(declared)[0] not in _INTEGER_KEYS or base_name(declared)[1]:
-        raise TerminalError(
-            f"`input.query.split_key` `{name}` is `{declared}`; split by an integer column "
-            "(smallint, integer or bigint)."
-        )
+    base, dimensions, _ = base_name(declared)
+    kind = _KEY_KINDS.get(base)
+    if kind is None or dimensions:
+        raise unsupported_key(name, declared, field)
+    return kind
+
+
+@dataclass
+class Sampler:
+    """The planning queries for a split key (`clients.splitting.KeySampler`)."""
+
+    plan: ReadPlan
+    key: SplitKey
+    rows: Callable[[str, str], list[tuple[Any, ...]]]
+    """Runs one query on the discovery connection, with a description for errors."""
+
+    def _text(self, sql: str) -> str:
+        """Keys travel as text (exact for every type) except integers."""
+        return sql if self.key.kind == "integer" else f"{sql}::text"
+
+    def _where(self) -> str:
+        condition = f"{self.key.sql} IS NOT NULL"
+        return condition + (f" AND ({self.plan.where})" if self.plan.where else "")
+
+    def bounds(self) -> tuple[Any, Any]:
+        sql = f"SELECT min({self.key.sql}), max({self.key.sql}) FROM {self.plan.source}"
+        row = self.rows(f"{sql} WHERE {self._where()}", f"Reading the range of `{self.key.name}`")
+        return row[0][0], row[0][1]
+
+    def sample(self, *, forced: bool) -> list[tuple[JSONValue, int]] | None:
+        """`TABLESAMPLE SYSTEM` of about `SAMPLE_ROWS` rows (whole pages, picked at random
+        with a fixed seed; cost: the sampled pages, whatever the table's size). A view is
+        sampled only when `forced`, by one full scan keeping every n-th key."""
+        action = f"Sampling `{self.key.name}`"
+        if self.plan.samplable and self.plan.relation is not None:
+            percent = self._percent()
+            sql = (
+                f"SELECT {self._text(self.key.sql)}, count(*) FROM {self.plan.source} "
+                f"TABLESAMPLE SYSTEM ({percent:.6f}) REPEATABLE (0) WHERE {self._where()} "
+                f"GROUP BY {self.key.sql} ORDER BY {self.key.sql}"
+            )
+        elif forced:
+            count = self.rows(
+                f"SELECT count(*) FROM {self.plan.source} WHERE {self._where()}", action
+            )[0][0]
+            sql = scan_sample_sql(
+                self.key.sql, self.plan.source, self.plan.where, scan_step(count),
+                self._text("fg_v"),
+            )  # fmt: skip
+        else:
+            return None
+        return [(value, int(count)) for value, count in self.rows(sql, action)]
+
+    def _percent(self) -> float:
+        """The share of pages that holds about `SAMPLE_ROWS` rows (planner statistics; a
+        never-analyzed table is sized from its pages)."""
+        tuples, pages = self.rows(
+            f"SELECT reltuples, pg_relation_size(oid) / current_setting('block_size')::int "
+            f"FROM pg_class WHERE oid = {self.plan.relation}",
+            "Reading the table size",
+        )[0]
+        estimate = float(tuples) if tuples is not None and tuples > 0 else 50.0 * float(pages)
+        return 100.0 if estimate <= SAMPLE_ROWS else max(100.0 * SAMPLE_ROWS / estimate, 1e-6)
+
+    def ordered(self, values: Sequence[JSONValue]) -> list[JSONValue]:
+        literals = [self.plan.key_literal(value) for value in values]
+        sql = ordered_values_sql(self.key.sql, self.plan.source, literals, self._text("fg_v"))
+        field = f"{self.key.field.rsplit('.', 1)[0]}.boundaries"
+        try:
+            rows = self.rows(sql, f"Ordering `{field}`")
+        except (TerminalError, DataError) as exc:
+            raise TerminalError(
+                f"`{field}` are not all values of `{self.key.name}` ({self.key.kind}): {exc}"
+            ) from exc
+        return [row[0] for row in rows]

@@ -24,6 +24,7 @@ from fustgo.engine.batch import Batch, BatchMetadata, Checkpoint, JSONValue, Spl
 from fustgo.engine.errors import TerminalError
 from fustgo.plugins.api import PluginContext
 from fustgo.plugins.clients.incremental import IncrementalInput, Rows, SqliteDialect
+from fustgo.plugins.clients.splitting import ALL_ROWS, SplitKey
 from fustgo.plugins.clients.sql import BlockingTableInput, Fetch, Parsed, TableQuery
 from fustgo.plugins.clients.sqlite import (
     SqliteConnection,
@@ -34,7 +35,7 @@ from fustgo.plugins.clients.sqlite import (
     translate_error,
 )
 from fustgo.plugins.inputs.sqlite.pages import Page, assemble, convert_fast, convert_robust
-from fustgo.plugins.inputs.sqlite.plan import ALL_ROWS, ReadPlan, sql_plan, table_plan
+from fustgo.plugins.inputs.sqlite.plan import ReadPlan, Sampler, sql_plan, table_plan
 from fustgo.plugins.registry import register_input
 from fustgo.plugins.spec import PluginConfig
 
@@ -122,7 +123,8 @@ class SqliteInput(IncrementalInput, BlockingTableInput[SqliteInputConfig]):
                 query.table,
                 columns=query.columns,
                 where=query.where,
-                split_key=query.split_key,
+                split_key=query.split_options.key if query.split_options else None,
+                split_field=query.split_field,
                 where_is=f"`{self.path}`",
                 logger=self.context.logger,
             )
@@ -157,16 +159,32 @@ class SqliteInput(IncrementalInput, BlockingTableInput[SqliteInputConfig]):
     def _plan_splits(self, parallelism: int) -> list[Split]:
         assert self._connection is not None
         plan = self.plan
-        splits = [ALL_ROWS] if plan.key is None else plan.key_splits(self._connection, parallelism)
+        splits = self._key_splits(parallelism)
+        if [split.id for split in splits] == ["null-key"]:  # no key in range: read it all
+            splits = [ALL_ROWS]
         counted = []
         for split in splits:
             sql, params = plan.count_sql(split)
             records = int(query_rows(self._connection, sql, tuple(params))[0][0])
+            if split.id == "null-key" and not records:
+                continue  # SQLite cannot declare that a key is never NULL or text
             counted.append(
                 Split(split.id, split.params, split.description, estimated_records=records)
             )
         self._records_total = sum(split.estimated_records or 0 for split in counted)
         return counted
+
+    def _sampler(self) -> Sampler:
+        plan, query = self.plan, self.config.query
+        assert plan.key is not None and query.split_options is not None
+        kind = plan.key_kind
+        null = f"rows whose {query.split_options.key} is NULL or not a number"
+        key = SplitKey(
+            query.split_options.key, plan.key.sql, kind, nullable=True, field=query.split_field,
+            null_description=null if kind == "integer" else "",
+        )  # fmt: skip
+        assert self._connection is not None
+        return Sampler(plan, key, self._connection)
 
     # -- reading ------------------------------------------------------------------------
 

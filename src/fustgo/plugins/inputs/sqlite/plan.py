@@ -1,9 +1,13 @@
 """What the sqlite input reads and in which order: columns, splits, pages and positions.
 
 A `ReadPlan` is discovered once per run from the database (declared types, rowid, primary
-key, indexes) and then only writes SQL. Splits (DataX style): with a split key, numeric
-keys are cut into contiguous ranges, the first without lower bound and the last up to the
-maximum inclusive, and rows whose key is NULL or not a number form one more split. Pages
+key, indexes) and then only writes SQL. Splits (DataX style, planned by
+`clients.splitting`): with an integer split key, numeric keys are cut into contiguous
+ranges, the first without lower bound and the last up to the maximum inclusive, and rows
+whose key is NULL or not a number form one more split. A string, date or timestamp key is
+cut at boundaries from a sample or the config into half-open ranges bound as parameters,
+so SQLite compares them with the column's collation (NOCASE, RTRIM); its NULL split holds
+only NULL keys, and values of any storage class fall in exactly one range. Pages
 are ordered by a keyset (the key, plus the rowid or primary key when keys repeat; the
 rowid alone when the key has no index) and a checkpoint's position is the last row's
 keyset, e.g. `{"last_key": 42}` or `{"last_key": 42, "last_rowid": 977}`.
@@ -11,6 +15,7 @@ keyset, e.g. `{"last_key": 42}` or `{"last_key": 42, "last_rowid": 977}`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from logging import Logger
 from typing import TYPE_CHECKING, Any
@@ -21,7 +26,16 @@ from fustgo.engine.batch import JSONValue, Split
 from fustgo.engine.errors import TerminalError
 from fustgo.engine.types import LogicalType
 from fustgo.plugins.clients.incremental import window_conditions
-from fustgo.plugins.clients.sql import ALL_ROWS, key_ranges
+from fustgo.plugins.clients.splitting import (
+    KeyKind,
+    SplitKey,
+    ordered_values_sql,
+    scan_sample_sql,
+    scan_step,
+    seek_sample_sql,
+    seek_step,
+    unsupported_key,
+)
 from fustgo.plugins.clients.sqlite import (
     ColumnInfo,
     driver_message,
@@ -64,6 +78,7 @@ class ReadPlan:
     key: OrderKey | None = None
     key_unique: bool = False
     key_indexed: bool = False
+    key_kind: KeyKind = "integer"
 
     def order(self, split: Split) -> list[OrderKey]:
         """The keyset of a split's pages; empty means OFFSET paging."""
@@ -94,15 +109,21 @@ class ReadPlan:
             elif split.params["lo"] is not None:
                 conditions.append(f"{key} >= ?")
                 params.append(split.params["lo"])
-            conditions.append(f"{key} {'<=' if split.params['last'] else '<'} ?")
-            params.append(split.params["hi"])
+            if split.params["hi"] is not None:
+                conditions.append(f"{key} {'<=' if split.params['last'] else '<'} ?")
+                params.append(split.params["hi"])
+            elif self.key_kind == "integer":  # numbers only: text and blobs are in `null_key`
+                conditions.append(f"{key} < ''")
             if position and (not keyed or len(order) > 1):
                 conditions.append(_after(order, params, position))
             return conditions, params
         if kind == "null_key":
             assert self.key is not None
-            # every number sorts before any text in SQLite, and NULL fails comparisons
-            conditions.append(f"({self.key.sql} IS NULL OR {self.key.sql} >= '')")
+            if self.key_kind == "integer":
+                # every number sorts before any text in SQLite, and NULL fails comparisons
+                conditions.append(f"({self.key.sql} IS NULL OR {self.key.sql} >= '')")
+            else:
+                conditions.append(f"{self.key.sql} IS NULL")
         if position and order:
             conditions.append(_after(order, params, position))
         return conditions, params
@@ -163,41 +184,11 @@ class ReadPlan:
             result[key.name] = value
         return result
 
-    def key_splits(self, connection: Connection, parallelism: int) -> list[Split]:
-        """Range splits of the numeric keys, and a split for NULL or non-numeric keys."""
-        assert self.key is not None
-        key, where = self.key.sql, f" AND ({self.where})" if self.where else ""
-        low, high = (
-            next(
-                iter(
-                    query_rows(
-                        connection,  # `< ''` keeps the numbers and lets an index serve
-                        f"SELECT {key} FROM {self.source} WHERE {key} < ''{where} "
-                        f"ORDER BY {key} {direction} LIMIT 1",
-                    )
-                ),
-                (None,),
-            )[0]
-            for direction in ("ASC", "DESC")
-        )
-        if low is None:  # no numeric key at all: one split in rowid order
-            return [ALL_ROWS]
-        splits = [
-            Split(id=f"range-{index}", params=params, description=_describe(key, params))
-            for index, params in enumerate(key_ranges(low, high, parallelism))
-        ]
-        null_split = Split(
-            id="null-key",
-            params={"kind": "null_key"},
-            description=f"rows whose {key} is NULL or not a number",
-        )
-        sql, params = self.count_sql(null_split)
-        return [*splits, null_split] if query_rows(connection, sql, tuple(params))[0][0] else splits
-
 
 def table_plan(
     connection: Connection, table: str, *, columns: list[str] | None, where: str | None,
     split_key: str | None, where_is: str, logger: Logger,
+    split_field: str = "input.query.split_key",
 ) -> ReadPlan:  # fmt: skip
     """The plan for a table: declared types, rowid or primary key, split key and index."""
     infos = table_columns(connection, table)
@@ -221,14 +212,16 @@ def table_plan(
     )
     if split_key is None:
         return plan
-    key, unique, indexed = _split_key(connection, table, split_key, by_name, plan.tiebreak)
+    key, kind, unique, indexed = _split_key(
+        connection, table, split_key, by_name, plan.tiebreak, field=split_field
+    )
     if not indexed:
         logger.info(
             "Split key %s of table %s has no index; each split scans the whole table "
             "(CREATE INDEX ON %s (%s) makes splits read only their range).",
             split_key, table, source, quote(split_key),
         )  # fmt: skip
-    return ReadPlan(source, where, plan.columns, plan.tiebreak, key, unique, indexed)
+    return ReadPlan(source, where, plan.columns, plan.tiebreak, key, unique, indexed, kind)
 
 
 def sql_plan(connection: Connection, sql: str) -> ReadPlan:
@@ -259,11 +252,6 @@ def _after(order: list[OrderKey], params: list[Any], position: dict[str, JSONVal
     columns = ", ".join(key.sql for key in order)
     marks = ", ".join("?" for _ in order)
     return f"({columns}) > ({marks})" if len(order) > 1 else f"{columns} > ?"
-
-
-def _describe(key: str, params: dict[str, JSONValue]) -> str:
-    lower = "" if params["lo"] is None else f"{params['lo']} <= "
-    return f"{lower}{key} {'<=' if params['last'] else '<'} {params['hi']}"
 
 
 def _read_columns(
@@ -326,9 +314,10 @@ def _tiebreak(connection: Connection, table: str, infos: list[ColumnInfo]) -> li
 
 def _split_key(
     connection: Connection, table: str, key: str, by_name: dict[str, ColumnInfo],
-    tiebreak: list[OrderKey],
-) -> tuple[OrderKey, bool, bool]:  # fmt: skip
-    """The split key, whether its values are unique and whether an index leads with it.
+    tiebreak: list[OrderKey], *, field: str,
+) -> tuple[OrderKey, KeyKind, bool, bool]:  # fmt: skip
+    """The split key, its kind, whether its values are unique and whether an index leads
+    with it.
 
     An indexed key orders the pages of its splits (with the rowid when it is not unique);
     an unindexed one only bounds them and the rowid orders them, so each split is one pass
@@ -338,25 +327,23 @@ def _split_key(
     if key.lower() in ROWID_NAMES and key not in by_name:
         if not has_rowid:
             raise TerminalError(
-                f"`input.query.split_key` is `{key}` but table `{table}` has no rowid "
+                f"`{field}` is `{key}` but table `{table}` has no rowid "
                 "(WITHOUT ROWID); split by its integer primary key instead."
             )
-        return OrderKey(key, "last_key", ("integer",)), True, True
+        return OrderKey(key, "last_key", ("integer",)), "integer", True, True
     info = by_name.get(key)
     if info is None:
         raise TerminalError(
-            f"`input.query.split_key` names `{key}`, which is not a column of `{table}`; "
+            f"`{field}` names `{key}`, which is not a column of `{table}`; "
             f"its columns are: {', '.join(by_name)}."
         )
     logical = logical_type(info.declared)
-    if logical is not None and logical.kind != "int64":
-        raise TerminalError(
-            f"`input.query.split_key` `{key}` is declared `{info.declared}`; split by an "
-            "integer column or by `rowid`."
-        )
+    kind = _KEY_KINDS.get(logical.kind if logical is not None else "int64")
+    if kind is None:
+        raise unsupported_key(key, info.declared, field)
     primary = [name for name, i in by_name.items() if i.primary_key_position]
     if primary == [key] and info.declared.upper() == "INTEGER" and has_rowid:
-        return OrderKey(quote(key), "last_key", ("integer",)), True, True  # the rowid itself
+        return OrderKey(quote(key), "last_key", ("integer",)), kind, True, True  # the rowid
     unique, indexed = primary == [key], primary[:1] == [key]
     for _, index_name, is_unique, _, partial in query_rows(
         connection, f"PRAGMA index_list({quote(table)})"
@@ -367,4 +354,77 @@ def _split_key(
         if indexed_columns[:1] == [key]:
             indexed = True
             unique = unique or (bool(is_unique) and not partial and indexed_columns == [key])
-    return OrderKey(quote(key), "last_key", ("integer", "real")), unique, indexed
+    classes = ("integer", "real") if kind == "integer" else ("integer", "real", "text")
+    return OrderKey(quote(key), "last_key", classes), kind, unique, indexed
+
+
+_KEY_KINDS: dict[str, KeyKind] = {
+    "int64": "integer",
+    "string": "string",
+    "date": "date",
+    "timestamp": "timestamp",
+}
+
+
+@dataclass
+class Sampler:
+    """The planning queries for a split key (`clients.splitting.KeySampler`)."""
+
+    plan: ReadPlan
+    key: SplitKey
+    connection: Connection
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        try:
+            return query_rows(self.connection, sql, tuple(params))
+        except Exception as exc:
+            raise TerminalError(
+                f"Planning the splits of `{self.key.name}` failed: {driver_message(exc)}."
+            ) from exc
+
+    def _where(self) -> str | None:
+        """`where`, and for an integer key only numbers (text keys are in the NULL split)."""
+        parts = [f"({self.plan.where})"] if self.plan.where else []
+        if self.key.kind == "integer":
+            parts.append(f"{self.key.sql} < ''")
+        return " AND ".join(parts) or None
+
+    def bounds(self) -> tuple[Any, Any]:
+        key, where = self.key.sql, f" AND ({self.plan.where})" if self.plan.where else ""
+        ends = []
+        for direction in ("ASC", "DESC"):  # `< ''` keeps the numbers and lets an index serve
+            found = self._rows(
+                f"SELECT {key} FROM {self.plan.source} WHERE {key} < ''{where} "
+                f"ORDER BY {key} {direction} LIMIT 1"
+            )
+            ends.append(found[0][0] if found else None)
+        return ends[0], ends[1]
+
+    def sample(self, *, forced: bool) -> list[tuple[JSONValue, int]] | None:
+        """With a rowid: `SEEK_POINTS` seeks spread over its range (cost: those seeks,
+        whatever the table's size; deterministic: the same data gives the same splits).
+        Without (WITHOUT ROWID), only when `forced`: one scan keeping every n-th key."""
+        plan, where = self.plan, self._where()
+        assert plan.key is not None
+        if plan.tiebreak and plan.tiebreak[0].name == "last_rowid":
+            row_id = plan.tiebreak[0].sql
+            low, high = self._rows(f"SELECT min({row_id}), max({row_id}) FROM {plan.source}")[0]
+            if low is None:
+                return []
+            sql = seek_sample_sql(
+                table=plan.source, source=plan.source, key_column=plan.key.sql,
+                key_sql=plan.key.sql, row_id=row_id, row_id_sql=row_id, where=where,
+                first=str(int(low)), step=str(seek_step(low, high)),
+                select=f"fg_j.{plan.key.sql}",
+            )  # fmt: skip
+        elif forced:
+            condition = f"{plan.key.sql} IS NOT NULL" + (f" AND {where}" if where else "")
+            count = self._rows(f"SELECT count(*) FROM {plan.source} WHERE {condition}")[0][0]
+            sql = scan_sample_sql(plan.key.sql, plan.source, where, scan_step(count), "fg_v")
+        else:
+            return None
+        return [(value, int(count)) for value, count in self._rows(sql)]
+
+    def ordered(self, values: Sequence[JSONValue]) -> list[JSONValue]:
+        sql = ordered_values_sql(self.key.sql, self.plan.source, ["?"] * len(values), "fg_v")
+        return [row[0] for row in self._rows(sql, values)]
