@@ -367,7 +367,7 @@ class TableSql:
         if self.dialect == "mysql":  # a no-op assignment only skips the duplicate row
             if strategy == "ignore" or not updates:
                 first = q(self.keys[0] if self.keys else self.names[0])
-                return f" ON DUPLICATE KEY UPDATE {first} = {first}"
+                return f" ON DUPLICATE KEY UPDATE {first} = {self.table}.{first}"
             assigned = ", ".join(f"{q(n)} = VALUES({q(n)})" for n in updates)
             return f" ON DUPLICATE KEY UPDATE {assigned}"
         if strategy == "ignore":  # a conflict on any unique key skips the row
