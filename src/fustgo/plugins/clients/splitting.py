@@ -14,7 +14,8 @@ Boundaries come from one of three places (`SplitOptions.method`):
   skew. Each family samples as cheaply as it can (`KeySampler`).
 - `boundaries`: given by the user, ordered and deduplicated by the server.
 `auto` (the default) samples string, date and timestamp keys; for an integer key it takes
-even ranges unless a cheap sample shows that even ranges would be lopsided.
+even ranges when a cheap sample shows they would hold about as many rows each (or when no
+cheap sample exists), else the sample's boundaries.
 
 Whatever the boundaries, correctness never depends on them: the first range has no lower
 bound, the last none above, so every non-NULL key is in exactly one range even when the
@@ -45,7 +46,7 @@ SEEK_POINTS = 1_000
 BOUNDARY_FACTOR = 4
 """User-given boundaries make at most this many ranges per unit of parallelism."""
 UNIFORM_SLACK = 2.0
-"""`auto` keeps even integer ranges while none holds more than this many fair shares."""
+"""`auto` keeps even integer ranges while each holds within this factor of a fair share."""
 
 KeyKind = Literal["integer", "string", "date", "timestamp", "uuid"]
 SUPPORTED = "an integer, string (char/varchar/text), date or timestamp column"
@@ -63,8 +64,8 @@ class SplitOptions(PluginConfig):
     method: Literal["auto", "even", "sample"] = "auto"
     """`even`: min..max cut into equal ranges (integer keys only; skewed keys give uneven
     splits). `sample`: boundaries at the quantiles of a bounded sample of the keys.
-    `auto`: `sample` for string and date keys; for integer keys `even` unless a cheap
-    sample shows the keys are skewed."""
+    `auto`: `sample` for string and date keys; for integer keys `even` when a cheap
+    sample shows even ranges would be balanced (or no cheap sample exists), else `sample`."""
     boundaries: list[int | str] | None = Field(default=None, min_length=1)
     """Range boundaries to use instead of computed ones (`[1000, 5000]`, `['g', 'n']`,
     `['2024-01-01', '2024-07-01']`): n boundaries make n + 1 ranges, the first without
@@ -273,17 +274,19 @@ def sample_boundaries(sample: Sequence[tuple[JSONValue, int]], parts: int) -> li
 
 
 def looks_even(sample: Sequence[tuple[JSONValue, int]], low: Any, high: Any, parts: int) -> bool:
-    """Whether even ranges over low..high hold the sample's keys about evenly."""
+    """Whether the sample shows even ranges over low..high would hold about as many keys
+    each: every range within `UNIFORM_SLACK` of its fair share, and at least two sampled
+    keys per range to tell (a sparse or tiny sample says nothing, and sampled boundaries
+    then at least avoid empty ranges)."""
     ranges = key_ranges(low, high, parts)
     cuts = [r["hi"] for r in ranges[:-1]]
     counts = [0] * len(ranges)
-    total = 0
     for value, count in sample:
-        index = sum(1 for cut in cuts if value >= cut)  # type: ignore[operator]
-        counts[index] += count
-        total += count
-    fair = total / len(ranges)
-    return max(counts) <= UNIFORM_SLACK * fair + 3
+        counts[sum(1 for cut in cuts if value >= cut)] += count  # type: ignore[operator]
+    fair = sum(counts) / len(ranges)
+    if fair < 2:
+        return False
+    return fair / UNIFORM_SLACK <= min(counts) and max(counts) <= UNIFORM_SLACK * fair
 
 
 def thin(values: Sequence[JSONValue], limit: int) -> list[JSONValue]:
@@ -349,7 +352,9 @@ def seek_sample_sql(
 ) -> str:
     """A systematic sample by an integer row id (SQLite's rowid, MySQL's integer primary
     key): `SEEK_POINTS` points spread over min..max of the id, each one index seek to the
-    next row with a key, joined back so the key keeps its column's collation.
+    next row with a key, joined back so the key keeps its column's collation. Each row
+    found counts once, however many points landed on it: with sparse ids (snowflakes) the
+    rows after big gaps would weigh as much as the gaps otherwise.
 
     `first` and `step` are literals (DECIMALs in MySQL, so `first + step * i` cannot
     overflow); `select` formats the grouped key `fg_j.<key>`.
@@ -360,7 +365,7 @@ def seek_sample_sql(
         f"WHERE i < {SEEK_POINTS - 1})"
     )
     seek = (
-        f"SELECT (SELECT {row_id_sql} FROM {source} WHERE {row_id_sql} >= {first} + "
+        f"SELECT DISTINCT (SELECT {row_id_sql} FROM {source} WHERE {row_id_sql} >= {first} + "
         f"{step} * fg_g.i AND {condition} ORDER BY {row_id_sql} LIMIT 1) AS fg_id FROM fg_g"
     )
     return (

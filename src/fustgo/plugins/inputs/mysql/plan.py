@@ -150,6 +150,8 @@ class ReadPlan:
             if split.params["hi"] is not None:
                 bound = "<=" if split.params["last"] else "<"
                 conditions.append(f"{self.key.sql} {bound} {self.key.literal(split.params['hi'])}")
+            elif split.params["lo"] is None:  # the one range of an unsplit key: not NULL
+                conditions.append(f"{self.key.sql} IS NOT NULL")
         elif kind == "null_key":
             assert self.key is not None
             conditions.append(f"{self.key.sql} IS NULL")

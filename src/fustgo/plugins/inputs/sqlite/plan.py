@@ -114,6 +114,8 @@ class ReadPlan:
                 params.append(split.params["hi"])
             elif self.key_kind == "integer":  # numbers only: text and blobs are in `null_key`
                 conditions.append(f"{key} < ''")
+            elif split.params["lo"] is None and not (position and keyed):
+                conditions.append(f"{key} IS NOT NULL")  # the one range of an unsplit key
             if position and (not keyed or len(order) > 1):
                 conditions.append(_after(order, params, position))
             return conditions, params
