@@ -488,11 +488,11 @@ def main(argv: list[str] | None = None) -> None:
         f"Machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}; the servers "
         "and any other work on this machine share them, so numbers are noisy."
     )
-    sources = prepare(args.rows)
+    wanted = args.cases.split(",")
+    sources = prepare(args.rows, with_mariadb="mariadb" in wanted, with_csv="csv" in wanted)
     sling_bin, sling_note = (None, "skipped (--no-sling)") if args.no_sling else sling_binary()
     print(f"Sling: {sling_note}")
     summaries: list[dict] = []
-    wanted = args.cases.split(",")
     selected = [case for case in cases(sources, sling_bin, summaries) if case.key in wanted]
     if not selected:
         sys.exit(f"--cases: none of {wanted} is a case (pg, pg-filter, mariadb, csv)")

@@ -82,8 +82,12 @@ def mariadb(sql: str, *, database: str | None = DATABASE) -> str:
     return done.stdout.strip()
 
 
-def prepare(rows: int) -> Sources:
-    """Make (or reuse) the sources of `rows` rows; prints what it does and how long it took."""
+def prepare(rows: int, *, with_mariadb: bool = True, with_csv: bool = True) -> Sources:
+    """Make (or reuse) the sources of `rows` rows; prints what it does and how long it took.
+
+    The MariaDB table and the CSV file are copies of the PostgreSQL table, made only when
+    asked for.
+    """
     import time
 
     name = f"source_v{VERSION}_{rows}"
@@ -96,8 +100,12 @@ def prepare(rows: int) -> Sources:
     mariadb("CREATE TABLE IF NOT EXISTS bench_sources (name VARCHAR(100) PRIMARY KEY)")
     for label, made, make in (
         ("PostgreSQL table", _pg_done(name), lambda: _make_pg(name, rows)),
-        ("MariaDB table", _mariadb_done(name), lambda: _make_mariadb(name)),
-        ("CSV file", sources.csv_path.exists(), lambda: _make_csv(name, sources.csv_path)),
+        ("MariaDB table", not with_mariadb or _mariadb_done(name), lambda: _make_mariadb(name)),
+        (
+            "CSV file",
+            not with_csv or sources.csv_path.exists(),
+            lambda: _make_csv(name, sources.csv_path),
+        ),
     ):
         if made:
             continue

@@ -5,8 +5,10 @@ loop's default executor, so a plain `cProfile` of the main thread sees only the 
 loop waiting. This installs a default executor whose threads each run their own
 profiler, runs the pipeline, and prints the merged profile (C extensions such as ADBC,
 pgpq and psycopg are charged to the Python call that entered them) plus the process's
-CPU seconds. Profiling adds overhead to every Python call, so compare shares, not
-seconds, with an unprofiled run.
+CPU seconds. By default the profilers count each thread's CPU time (`time.thread_time`),
+so waiting on a server or a queue costs nothing and the profile adds up to the client's
+CPU; `--clock wall` counts elapsed time instead. Profiling adds overhead to every Python
+call, so compare shares, not seconds, with an unprofiled run.
 
     BENCH_DB=fustgo_bench BENCH_SOURCE=public.source_v1_1000000 BENCH_TARGET=public.t \\
         .venv/bin/python -m bench.profile_run bench/pipelines/pg_to_pg.yaml --top 30
@@ -23,16 +25,19 @@ import cProfile
 import pstats
 import resource
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 
-async def _run(pipeline: Path, profiles: list[cProfile.Profile]) -> dict:
+async def _run(
+    pipeline: Path, profiles: list[cProfile.Profile], clock: Callable[[], float]
+) -> dict:
     from fustgo.config.loader import load_pipeline
     from fustgo.runtime.execute import run_pipeline
 
     def start_profiling() -> None:
-        profile = cProfile.Profile()
+        profile = cProfile.Profile(clock)
         profiles.append(profile)
         profile.enable()
 
@@ -51,14 +56,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("pipeline", type=Path)
     parser.add_argument("--top", type=int, default=25, help="functions to list")
     parser.add_argument("--sort", default="tottime", help="pstats sort key (tottime, cumtime)")
+    parser.add_argument("--clock", choices=["cpu", "wall"], default="cpu", help="what to count")
     parser.add_argument("--save", type=Path, help="also write the merged stats to this file")
     args = parser.parse_args(argv)
 
     profiles: list[cProfile.Profile] = []
-    main_profile = cProfile.Profile()
+    clock = time.thread_time if args.clock == "cpu" else time.perf_counter
+    main_profile = cProfile.Profile(clock)
     cpu_before, started = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
     main_profile.enable()
-    summary = asyncio.run(_run(args.pipeline, profiles))
+    summary = asyncio.run(_run(args.pipeline, profiles, clock))
     main_profile.disable()
     seconds = time.perf_counter() - started
     cpu_after = resource.getrusage(resource.RUSAGE_SELF)
