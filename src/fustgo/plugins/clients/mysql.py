@@ -89,9 +89,9 @@ _TO_MYSQL = {
 # Which MySQL error numbers are transient, mistakes in the pipeline, or bad records.
 _RETRYABLE = {1040, 1053, 1205, 1213, 1927, 2002, 2003, 2005, 2006, 2013, 2055, 4031}
 _BAD_RECORD = {
-    1048, 1062, 1263, 1264, 1265, 1292, 1300, 1366, 1367, 1406, 1411, 1451, 1452, 1690,
-    3140, 3819, 4025,
-}  # fmt: skip
+    1048, 1062, 1216, 1217, 1263, 1264, 1265, 1292, 1300, 1366, 1367, 1406, 1411, 1451, 1452,
+    1557, 1586, 1690, 1761, 1762, 1918, 3140, 3156, 3819, 4025,
+}  # fmt: skip (constraints, foreign keys, values a column cannot hold, invalid JSON)
 _MISSING_OBJECT = {1054: "column", 1146: "table", 1049: "database"}
 _ARGUMENTS = re.compile(r"\(([^)]*)\)")
 

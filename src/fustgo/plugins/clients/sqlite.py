@@ -265,7 +265,7 @@ def translate_error(exc: Exception, action: str) -> FustgoError:
     lowered = message.lower()
     if type(exc).__name__ == "IntegrityError" or "constraint failed" in lowered:
         return DataError(f"{action}: {message}.")
-    if "out of range" in lowered or "datatype mismatch" in lowered:
+    if any(w in lowered for w in ("out of range", "datatype mismatch", "too big")):
         return DataError(f"{action}: {message}.")
     if "is locked" in lowered or "database is busy" in lowered:
         return RetryableError(f"{action}: the database is locked by another connection.")
