@@ -292,3 +292,26 @@ def test_stateful_processors_disable_resume() -> None:
     observer.runner = runner
     assert asyncio.run(runner.run()).status == "interrupted"
     assert store.load("test") is None  # nothing to resume from: the next run starts over
+
+
+def test_checkpoint_interval_zero_saves_after_every_batch() -> None:
+    store = MemoryCheckpointStore()
+    source = NumbersInput(total=2_000, splits=2, batch_rows=100)
+    sink = KeyedMemoryOutput()
+    saved: list[int] = []
+    original = store.save
+
+    def counting_save(pipeline: str, checkpoints: object) -> None:
+        batch = list(checkpoints)  # type: ignore[call-overload]
+        saved.append(len(batch))
+        original(pipeline, batch)
+
+    store.save = counting_save  # type: ignore[method-assign]
+    summary = asyncio.run(
+        Runner(
+            make_parts(source, sink, parallelism=2, checkpoint={"interval": 0}), store=store
+        ).run()
+    )
+    assert summary.status == "succeeded", summary.error
+    assert sorted(sink.rows) == list(range(2_000))
+    assert len(saved) >= 20 and set(saved) == {1}  # a save after each of the 20 batches

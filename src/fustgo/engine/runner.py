@@ -453,22 +453,22 @@ class Runner:
         interval = self.settings.checkpoint.interval
         last_flush = time.monotonic()
         while True:
-            timeout = max(0.0, last_flush + interval - time.monotonic())
-            try:
-                item = await asyncio.wait_for(self._channel.get(), timeout=timeout)
-            except TimeoutError:
-                item = None
-            except ChannelClosed:
-                break
-            if item is not None:
-                if item.batch is not None:
-                    await self._write(item.batch)
-                if item.checkpoint is not None:
-                    pending[item.checkpoint.split_id] = item.checkpoint
-            if time.monotonic() - last_flush >= interval:
+            remaining = last_flush + interval - time.monotonic()
+            if remaining <= 0:  # due: with `interval: 0`, after every batch
                 await self._commit(pending)
                 pending = {}
                 last_flush = time.monotonic()
+                remaining = interval
+            try:
+                item = await asyncio.wait_for(self._channel.get(), timeout=remaining or None)
+            except TimeoutError:
+                continue
+            except ChannelClosed:
+                break
+            if item.batch is not None:
+                await self._write(item.batch)
+            if item.checkpoint is not None:
+                pending[item.checkpoint.split_id] = item.checkpoint
         await self._commit(pending)
 
     async def _write(self, batch: Batch) -> None:
