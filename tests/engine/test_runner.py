@@ -315,3 +315,4 @@ def test_checkpoint_interval_zero_saves_after_every_batch() -> None:
     assert summary.status == "succeeded", summary.error
     assert sorted(sink.rows) == list(range(2_000))
     assert len(saved) >= 20 and set(saved) == {1}  # a save after each of the 20 batches
+    assert summary.splits_done == summary.splits_total == 2

@@ -153,6 +153,7 @@ class Runner:
             name="dead_letter", plugin=_plugin_name(parts.dead_letter)
         )
         self._retries = 0
+        self._splits_finished: set[str] = set()
 
     # ----------------------------------------------------------------------------- control
 
@@ -511,7 +512,8 @@ class Runner:
         if self.store is not None:
             await asyncio.to_thread(self.store.save, self.parts.name, list(pending.values()))
         for checkpoint in pending.values():
-            if checkpoint.split_done:
+            if checkpoint.split_done and checkpoint.split_id not in self._splits_finished:
+                self._splits_finished.add(checkpoint.split_id)  # a split may end twice
                 self.stats.splits_done += 1
             await self._retry(lambda cp=checkpoint: self.parts.input.ack(cp), "acknowledging input")
 
