@@ -105,4 +105,5 @@ def test_kill_9_then_rerun_resends_at_most_one_batch_per_split(schema: str, tmp_
             },
         )
     )
-    assert report.matched, report.render_text()
+    assert report.ok, report.describe()
+    assert report.source.rows == report.target.rows == ROWS
