@@ -88,7 +88,11 @@ class Target:
 
     def yaml_output(self) -> str:
         return json.dumps(
-            {"type": self.family, "connection": self.connection, "write": {"table": self.table}}
+            {
+                "type": self.family,
+                "connection": self.connection,
+                "write": {**self.extra, "table": self.table},
+            }
         )
 
 
@@ -312,3 +316,22 @@ dead_letter: {{type: json, path: dead.jsonl}}
     assert target.sql("SELECT count(*), sum(qty) FROM t")[0][0] == 9_998
     dead = [json.loads(line) for line in (tmp_path / "dead.jsonl").read_text().splitlines()]
     assert sorted(json.loads(d["record"])["name"] for d in dead) == ["bad", "dup"]
+
+
+def test_update_skips_unmatched_records_in_the_run_summary(target: Target, tmp_path: Path) -> None:
+    write(target.output({"conflict_key": ["id"]}), people([1, 2], ["a", "b"]))
+    (tmp_path / "in.csv").write_text("id,name\n2,B\n3,c\n4,d\n", encoding="utf-8")
+    output = json.loads(target.yaml_output())
+    output["write"].update(mode="update", conflict_key=["id"])
+    outcome = run_yaml(
+        f"""
+name: sql-update-{target.family}
+input: {{type: csv, paths: [in.csv], columns: {{id: int64, name: string}}}}
+output: {json.dumps(output)}
+""",
+        tmp_path,
+    )
+    summary = outcome.summary
+    assert summary.status == "succeeded", summary.error
+    assert (summary.records_written, summary.records_filtered, summary.records_failed) == (1, 2, 0)
+    assert target.rows() == [(1, "a"), (2, "B")]
