@@ -29,9 +29,9 @@ driver) is imported inside functions so that listing plugins imports none.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, Self
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 
 from fustgo.engine.errors import DataError, FustgoError, RetryableError, TerminalError
 from fustgo.engine.types import LogicalType
@@ -41,6 +41,7 @@ from fustgo.plugins.spec import PluginConfig, ui
 if TYPE_CHECKING:
     from MySQLdb.connections import Connection
 
+SslMode = Literal["DISABLED", "PREFERRED", "REQUIRED", "VERIFY_CA", "VERIFY_IDENTITY"]
 SQL_MODE = (
     "STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,"
     "NO_ENGINE_SUBSTITUTION"
@@ -88,6 +89,10 @@ _TO_MYSQL = {
 }
 # Which MySQL error numbers are transient, mistakes in the pipeline, or bad records.
 _RETRYABLE = {1040, 1053, 1205, 1213, 1927, 2002, 2003, 2005, 2006, 2013, 2055, 4031}
+# The session was killed, the server went away or restarted, or the network dropped: an
+# open connection is lost (a subset of `_RETRYABLE`); 1317: the statement was killed.
+_LOST = {1053, 1927, 2006, 2013, 2055, 4031}
+_TLS = {2026}
 _BAD_RECORD = {
     1048, 1062, 1216, 1217, 1263, 1264, 1265, 1292, 1300, 1366, 1367, 1406, 1411, 1451, 1452,
     1557, 1586, 1690, 1761, 1762, 1918, 3140, 3156, 3819, 4025,
@@ -111,8 +116,11 @@ class MysqlConnection(PluginConfig):
     """The user's password (write `${MYSQL_PASSWORD}` to keep it out of the file)."""
     charset: str = Field(default="utf8mb4", json_schema_extra=ui(advanced=True))
     """Connection character set; keep `utf8mb4` so that emoji survive."""
-    ssl_mode: str | None = Field(default=None, json_schema_extra=ui(group="tls"))
-    """TLS requirement: `DISABLED`, `PREFERRED`, `REQUIRED`, `VERIFY_CA` or `VERIFY_IDENTITY`."""
+    ssl_mode: SslMode | None = Field(default=None, json_schema_extra=ui(group="tls"))
+    """TLS requirement: `DISABLED`, `PREFERRED`, `REQUIRED`, `VERIFY_CA` (the server's
+    certificate must be signed by `ssl_ca`) or `VERIFY_IDENTITY` (and name `host`); the
+    driver's default (TLS when the server offers it) when omitted. With `REQUIRED` and
+    stronger, a session that did not get TLS is refused."""
     ssl_ca: str | None = Field(default=None, json_schema_extra=ui(group="tls", advanced=True))
     """CA certificate file that verifies the server."""
     ssl_cert: str | None = Field(default=None, json_schema_extra=ui(group="tls", advanced=True))
@@ -130,6 +138,30 @@ class MysqlConnection(PluginConfig):
     def server(self) -> str:
         """`host:port/database`, as messages name the server."""
         return f"{self.host}:{self.port}/{self.database}"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _upper_ssl_mode(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("ssl_mode"), str):
+            return {**data, "ssl_mode": data["ssl_mode"].upper()}
+        return data
+
+    @model_validator(mode="after")
+    def _tls_consistent(self) -> Self:
+        files = [name for name in ("ssl_ca", "ssl_cert", "ssl_key") if getattr(self, name)]
+        if self.ssl_mode == "DISABLED" and files:
+            raise ValueError(
+                f"`ssl_mode: DISABLED` turns TLS off, so `{'`, `'.join(files)}` would be "
+                "ignored; remove them or choose another `ssl_mode`"
+            )
+        if bool(self.ssl_cert) != bool(self.ssl_key):
+            raise ValueError("a client certificate needs both `ssl_cert` and `ssl_key`")
+        if self.ssl_mode in ("VERIFY_CA", "VERIFY_IDENTITY") and not self.ssl_ca:
+            raise ValueError(
+                f"`ssl_mode: {self.ssl_mode}` verifies the server against a CA certificate; "
+                "set `ssl_ca` to its file"
+            )
+        return self
 
 
 def connect(
@@ -172,10 +204,30 @@ def connect(
         with connection.cursor() as cursor:
             for statement in statements:
                 cursor.execute(statement)
+            if settings.ssl_mode in ("REQUIRED", "VERIFY_CA", "VERIFY_IDENTITY"):
+                # MariaDB's client library can ignore `ssl_mode`: check the session itself
+                cursor.execute("SHOW SESSION STATUS LIKE 'Ssl_cipher'")
+                cipher = cursor.fetchone()
+                if not cipher or not cipher[1]:
+                    raise TerminalError(
+                        f"MySQL on `{settings.host}:{settings.port}` did not set up TLS, but "
+                        f"`{where}.ssl_mode` is {settings.ssl_mode}; enable TLS on the server "
+                        f"or lower `{where}.ssl_mode`."
+                    )
     except Exception as exc:
         connection.close()
         raise translate_error(exc, f"Setting up {settings.server}", settings, where) from exc
     return connection
+
+
+def kill_query(settings: MysqlConnection, thread_id: int, *, where: str) -> None:
+    """Stop the statement a session is running (`KILL QUERY`), from a connection of its own."""
+    connection = connect(settings, read_only=True, where=where)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"KILL QUERY {int(thread_id)}")
+    finally:
+        connection.close()
 
 
 def decoders() -> dict[Any, Any]:
@@ -218,6 +270,28 @@ def translate_error(
     server = f"`{settings.host}:{settings.port}`"
     if code in _BAD_RECORD:
         return DataError(f"{action}: {message}.")
+    if code in _LOST:
+        return RetryableError(
+            f"{action}: the connection to MySQL on {server} was lost ({code}: {message})."
+        )
+    if code == 1317:
+        return RetryableError(f"{action}: the query was killed on {server} ({message}).")
+    if code in (1969, 3024):
+        return TerminalError(
+            f"{action}: {message}; the server's statement time limit (`max_statement_time` "
+            f"or `max_execution_time`, set for the user or in `{where}.options`) is shorter "
+            "than the query needs."
+        )
+    if code == 1792:
+        return TerminalError(
+            f"{action}: {message}; `{where}` sessions are read-only, so the query must not "
+            "write (no functions that modify data)."
+        )
+    if code in _TLS:
+        return TerminalError(
+            f"TLS with MySQL on {server} failed: {message}; check `{where}.ssl_mode` and the "
+            "certificate files (`ssl_ca`, `ssl_cert`, `ssl_key`)."
+        )
     if code in _RETRYABLE:
         return RetryableError(
             f"{action}: MySQL on {server} is unavailable or busy ({code}: {message}); check "

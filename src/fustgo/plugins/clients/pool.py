@@ -72,6 +72,10 @@ class ConnectionPool(Generic[C]):
             self._condition.notify_all()
 
     @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
     def open_connections(self) -> int:
         """Connections open now: handed out plus idle."""
         with self._condition:

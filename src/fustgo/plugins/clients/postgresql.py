@@ -29,11 +29,11 @@ inside functions so that listing plugins imports none.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Self
 from urllib.parse import quote as url_quote
 from urllib.parse import urlencode
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 
 from fustgo.engine.errors import DataError, FustgoError, RetryableError, TerminalError
 from fustgo.engine.types import LogicalType
@@ -107,6 +107,15 @@ _ARGUMENTS = re.compile(r"\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\)")
 _TRANSIENT_STATES = ("40001", "40P01", "53300", "57P01", "57P02", "57P03", "55P03")
 _TRANSIENT_FATAL = ("starting up", "shutting down", "too many")
 _UNREACHABLE = ("refused", "timeout", "timed out", "could not translate host", "no route")
+# How libpq, psycopg and ADBC say that an open connection went away (the backend was
+# terminated, the server restarted, the network dropped): the split is read again.
+_LOST = (
+    "server closed the connection", "terminating connection", "no connection to the server",
+    "connection is closed", "connection not open", "consuming input failed",
+    "could not receive data", "could not send data", "connection reset", "broken pipe",
+    "ssl syscall error", "ssl connection has been closed", "eof detected",
+    "lost synchronization",
+)  # fmt: skip
 
 
 class PostgresConnection(PluginConfig):
@@ -133,16 +142,41 @@ class PostgresConnection(PluginConfig):
     connect_timeout: Duration = Field(default=10.0, json_schema_extra=ui(advanced=True))
     """How long to wait for the server when connecting (whole seconds, at least 2)."""
     options: dict[str, str] = Field(default_factory=dict, json_schema_extra=ui(advanced=True))
-    """Other libpq connection parameters, e.g. `{application_name: etl}`."""
+    """Other libpq connection parameters, e.g. `{application_name: etl}`; an `options`
+    entry (`-c work_mem=64MB`) adds to the session settings FustGo makes, never replaces
+    them."""
+
+    @model_validator(mode="after")
+    def _tls_consistent(self) -> Self:
+        files = [name for name in ("sslrootcert", "sslcert", "sslkey") if getattr(self, name)]
+        if self.sslmode == "disable" and files:
+            raise ValueError(
+                f"`sslmode: disable` turns TLS off, so `{'`, `'.join(files)}` would be "
+                "ignored; remove them or choose another `sslmode`"
+            )
+        if self.sslkey and not self.sslcert:
+            raise ValueError("`sslkey` is the key of a client certificate; set `sslcert` too")
+        if self.sslmode in ("verify-ca", "verify-full") and not self.sslrootcert:
+            raise ValueError(
+                f"`sslmode: {self.sslmode}` verifies the server against a CA certificate; "
+                "set `sslrootcert` to its file"
+            )
+        return self
 
     @property
     def server(self) -> str:
         """`host:port/database`, as messages name the server."""
         return f"{self.host}:{self.port}/{self.database}"
 
-    def parameters(self, *, read_only: bool) -> dict[str, str]:
-        """libpq connection parameters; sessions get fixed time zone and text styles."""
-        settings = "-c TimeZone=UTC -c IntervalStyle=iso_8601 -c DateStyle=ISO"
+    def parameters(self, *, read_only: bool, application: str = "fustgo") -> dict[str, str]:
+        """libpq connection parameters; sessions get fixed time zone and text styles.
+
+        `application` is the session's `application_name` (what `pg_stat_activity` shows)
+        unless `options` sets one. The user's own `options` settings come first, so the
+        ones FustGo needs (read-only sessions above all) win.
+        """
+        extra = self.options.get("options", "")
+        settings = f"{extra} -c TimeZone=UTC -c IntervalStyle=iso_8601 -c DateStyle=ISO"
         if read_only:
             settings += " -c default_transaction_read_only=on"
         parameters = {
@@ -151,7 +185,7 @@ class PostgresConnection(PluginConfig):
             "dbname": self.database,
             "user": self.user,
             "connect_timeout": str(max(2, round(self.connect_timeout))),
-            "options": settings,
+            "application_name": application[:63],
         }
         if self.password is not None:
             parameters["password"] = self.password.get_secret_value()
@@ -159,7 +193,7 @@ class PostgresConnection(PluginConfig):
             value = getattr(self, name)
             if value is not None:
                 parameters[name] = value
-        return {**parameters, **self.options}
+        return {**parameters, **self.options, "options": settings.strip()}
 
 
 def connect(
@@ -174,11 +208,13 @@ def connect(
         raise translate_error(exc, f"Connecting to {settings.server}", settings, where) from exc
 
 
-def connect_adbc(settings: PostgresConnection, *, where: str) -> AdbcConnection:
+def connect_adbc(
+    settings: PostgresConnection, *, where: str, application: str = "fustgo"
+) -> AdbcConnection:
     """A read-only ADBC connection (autocommit: each query is its own read-only snapshot)."""
     import adbc_driver_postgresql.dbapi
 
-    parameters = settings.parameters(read_only=True)
+    parameters = settings.parameters(read_only=True, application=application)
     user = url_quote(parameters.pop("user"), safe="")
     secret = parameters.pop("password", None)
     password = f":{url_quote(secret, safe='')}" if secret is not None else ""
@@ -226,9 +262,28 @@ def translate_error(
         return TerminalError(
             f"Role `{settings.user}` does not exist on {server}; check `{where}.user`."
         )
+    lowered = text.lower()
+    if state == "25006" or "in a read-only transaction" in lowered:
+        return TerminalError(
+            f"{action}: {message}; `{where}` sessions are read-only, so the query must not "
+            "write (no data-modifying functions or sequences)."
+        )
+    if state == "57014" or (not state and "canceling statement" in lowered):
+        if "statement timeout" in lowered:
+            return TerminalError(
+                f"{action}: {message}; the server's `statement_timeout` (set for the role "
+                f"or database, or in `{where}.options`) is shorter than the query needs."
+            )
+        return RetryableError(f"{action}: the query was cancelled on {server}: {message}.")
+    if state in ("57P01", "57P02") or (not state and any(w in lowered for w in _LOST)):
+        return RetryableError(f"{action}: the connection to {server} was lost: {message}.")
     if state.startswith("08") or state in _TRANSIENT_STATES:
         return RetryableError(f"{action}: PostgreSQL on {server} is unavailable: {message}.")
-    lowered = text.lower()
+    if not state and ("ssl" in lowered or "certificate" in lowered):
+        return TerminalError(
+            f"TLS with PostgreSQL on {server} failed: {_connect_detail(message)}; check "
+            f"`{where}.sslmode` and the certificate files (`sslrootcert`, `sslcert`, `sslkey`)."
+        )
     if not state and "FATAL:" in text and not any(w in lowered for w in _TRANSIENT_FATAL):
         fatal = _first_line(text.split("FATAL:", 1)[1].strip())
         return TerminalError(
@@ -239,9 +294,12 @@ def translate_error(
             f"Cannot reach PostgreSQL on {server}: {message}; check that the server is "
             f"running and `{where}.host` / `port` are right."
         )
-    if not state and ("server closed the connection" in lowered or "terminat" in lowered):
-        return RetryableError(f"{action}: the connection to {server} failed: {message}.")
     return TerminalError(f"{action}: {message}.")
+
+
+def _connect_detail(message: str) -> str:
+    """libpq's reason without its `connection to server at … failed:` preamble."""
+    return re.sub(r"^.*?connection to server at .*? failed: ", "", message)
 
 
 def _first_line(text: str) -> str:

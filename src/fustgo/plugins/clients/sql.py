@@ -25,8 +25,10 @@ from pydantic import Field, model_validator
 from fustgo.engine.batch import Batch, Split
 from fustgo.engine.errors import DataError, FustgoError, RetryableError, TerminalError
 from fustgo.engine.types import LogicalType, from_arrow
+from fustgo.engine.units import Duration
 from fustgo.plugins.api import ConfigT, Input, Output, PluginContext, Progress
 from fustgo.plugins.clients.incremental import Incremental
+from fustgo.plugins.clients.pool import ConnectionPool
 from fustgo.plugins.clients.splitting import ALL_ROWS, KeySampler, SplitOptions, plan_key_splits
 from fustgo.plugins.spec import PluginConfig, ui
 
@@ -96,6 +98,19 @@ class Fetch(PluginConfig):
 
     size: int | None = Field(default=None, ge=1, json_schema_extra=ui(unit="rows"))
     """Rows per page and batch; `settings.batch_size` when omitted."""
+
+
+class TimedFetch(Fetch):
+    """Page size, and how long a read may wait for the server (network databases)."""
+
+    timeout: Duration | None = Field(default=None, gt=0, json_schema_extra=ui(unit="seconds"))
+    """Longest wait for the server to send the next rows (`30s`, `5m`); no limit when omitted.
+
+    Each wait is timed on its own: the start of a query, and every page of its result, so
+    a long split that keeps streaming never hits it. A wait that lasts longer cancels the
+    query on the server and fails the run with an error naming this field (it is not
+    retried: the same query would wait as long again).
+    """
 
 
 @dataclass(frozen=True)
@@ -180,21 +195,60 @@ def json_text_nested(array: pa.Array, target: pa.DataType) -> pa.Array:
 
 class BlockingTableInput(Input[ConfigT]):
     """An input over a blocking database driver: `_open` (in a worker thread) connects and
-    makes `_plan`, whose `columns` (name, logical type) give the schema."""
+    makes `_plan`, whose `columns` (name, logical type) give the schema.
+
+    Connections come from one per-run pool (`clients.pool`): `_connection` is the one
+    discovery holds for the run, and each split borrows one from `_pool` for its read and
+    gives it back for the next split (`_bound_pool` caps them at parallelism + 1).
+    """
 
     def __init__(self, config: ConfigT, context: PluginContext | None = None) -> None:
         super().__init__(config, context)
         self._connection: Any = None
         self._plan: Any = None
         self._records_total: int | None = None
+        self._pool = self._new_pool()
 
     async def open(self) -> None:
         await asyncio.to_thread(self._open)
 
     async def close(self) -> None:
+        await asyncio.to_thread(self._close_pool)
+
+    def _new_pool(self) -> ConnectionPool[Any]:
+        return ConnectionPool(self._connect, close=_close_connection, check=self._check_alive)
+
+    def _close_pool(self) -> None:
+        try:
+            self._drop_connection(reusable=True)
+        finally:
+            self._pool.close()
+
+    @abstractmethod
+    def _connect(self) -> Any:
+        """A new read-only connection (blocking; raises FustGo errors)."""
+
+    def _check_alive(self, connection: Any) -> None:
+        """Raise when an idle pooled connection no longer works (a cheap round trip)."""
+        return
+
+    def _discovery_connection(self) -> Any:
+        """The connection discovery queries use, taken from the pool when there is none."""
+        if self._connection is None:
+            if self._pool.closed:  # opened again after `close()`
+                self._pool = self._new_pool()
+            self._connection = self._pool.acquire()
+        return self._connection
+
+    def _drop_connection(self, *, reusable: bool) -> None:
+        """Give the discovery connection back (closed unless `reusable`: after a failure)."""
         if self._connection is not None:
             connection, self._connection = self._connection, None
-            await asyncio.to_thread(connection.close)
+            self._pool.release(connection, reusable=reusable)
+
+    def _bound_pool(self, parallelism: int) -> None:
+        """At most one connection per channel plus the discovery one."""
+        self._pool.limit = max(1, parallelism) + 1
 
     async def check_connection(self) -> None:
         try:
@@ -228,6 +282,10 @@ class BlockingTableInput(Input[ConfigT]):
     def _sampler(self) -> KeySampler:
         """The family's planning queries for the split key (inputs that split override)."""
         raise NotImplementedError
+
+
+def _close_connection(connection: Any) -> None:
+    connection.close()
 
 
 # ---------------------------------------------------------------------------------------

@@ -1,8 +1,11 @@
 """MySQL input (also `mariadb`, `tidb`): a table or a query as Arrow batches, split by key.
 
-Each split is read on its own read-only session with mysqlclient's unbuffered cursor
-(`SSCursor`), in pages ordered by a keyset so that a checkpoint after each batch is the
-last key read and a resumed split continues right after it (`plan`). Numbers arrive as
+Each split is read on a read-only session borrowed from the run's connection pool, with
+mysqlclient's unbuffered cursor (`SSCursor`), in pages ordered by a keyset so that a
+checkpoint after each batch is the last key read and a resumed split continues right after
+it (`plan`). A lost connection (the session killed, the server restarted) is a
+`RetryableError`: the runner reads the split again from its last checkpoint on a fresh
+connection. Numbers arrive as
 Python numbers; decimals, dates and times arrive as text and are parsed by Arrow a whole
 column at a time (`clients.sql.parse_text`), so no `Decimal` or `datetime` is built per
 value. Columns become the logical types of the MySQL type table
@@ -21,7 +24,7 @@ import pyarrow.compute as pc
 from pydantic import Field
 
 from fustgo.engine.batch import Batch, BatchMetadata, Checkpoint, JSONValue, Split
-from fustgo.engine.errors import TerminalError
+from fustgo.engine.errors import RetryableError, TerminalError
 from fustgo.engine.types import FLOAT_KINDS, INTEGER_KINDS
 from fustgo.plugins.api import PluginContext
 from fustgo.plugins.clients.incremental import IncrementalInput, MysqlDialect, Rows
@@ -29,6 +32,7 @@ from fustgo.plugins.clients.mysql import (
     MysqlConnection,
     connect,
     described_type,
+    kill_query,
     logical_type,
     parse_declared,
     qualified,
@@ -36,8 +40,9 @@ from fustgo.plugins.clients.mysql import (
     split_table,
     translate_error,
 )
+from fustgo.plugins.clients.pool import Deadline
 from fustgo.plugins.clients.splitting import SplitKey
-from fustgo.plugins.clients.sql import BlockingTableInput, Fetch, TableQuery, parse_text
+from fustgo.plugins.clients.sql import BlockingTableInput, TableQuery, TimedFetch, parse_text
 from fustgo.plugins.inputs.mysql.plan import (
     INTEGER_TYPES,
     OrderKey,
@@ -54,6 +59,7 @@ if TYPE_CHECKING:
     from MySQLdb.connections import Connection
 
 WHERE = "input.connection"
+TIMEOUT = "input.fetch.timeout"
 
 
 class MysqlInputConfig(PluginConfig):
@@ -64,8 +70,8 @@ class MysqlInputConfig(PluginConfig):
     """Where to connect; the password is a secret and never logged. Sessions are read-only."""
     query: TableQuery
     """Table, columns, condition and split key, or a full SQL query."""
-    fetch: Fetch = Field(default_factory=Fetch)
-    """Batch size."""
+    fetch: TimedFetch = Field(default_factory=TimedFetch)
+    """Batch size and read timeout."""
 
 
 _EXAMPLES = [
@@ -122,42 +128,57 @@ class MysqlInput(IncrementalInput, BlockingTableInput[MysqlInputConfig]):
 
     # -- discovery ----------------------------------------------------------------------
 
+    # -- connections --------------------------------------------------------------------
+
+    def _connect(self) -> Connection:
+        return connect(self.config.connection, read_only=True, where=WHERE)
+
+    def _check_alive(self, connection: Connection) -> None:
+        connection.ping()
+
     def _rows(self, sql: str, action: str, *params: Any) -> list[tuple[Any, ...]]:
-        assert self._connection is not None
         try:
-            with self._connection.cursor() as cursor:
+            connection = self._discovery_connection()
+            with connection.cursor() as cursor:
                 cursor.execute(sql, params or None)
                 rows = list(cursor.fetchall())
-            self._connection.commit()  # end the read-only transaction: no snapshot is held
+            connection.commit()  # end the read-only transaction: no snapshot is held
             return rows
         except Exception as exc:
-            raise translate_error(exc, action, self.config.connection, WHERE) from exc
+            raise self._discovery_error(exc, action) from exc
 
     def _describe(self, source: str, items: str) -> Any:
-        assert self._connection is not None
         try:
-            with self._connection.cursor() as cursor:
+            connection = self._discovery_connection()
+            with connection.cursor() as cursor:
                 cursor.execute(f"SELECT {items} FROM {source} LIMIT 0")
                 described = cursor.description, cursor.description_flags
-            self._connection.commit()  # end the read-only transaction: no lock is held
+            connection.commit()  # end the read-only transaction: no lock is held
             return described
         except Exception as exc:
-            error = translate_error(exc, "Reading the columns", self.config.connection, WHERE)
+            error = self._discovery_error(exc, "Reading the columns")
+            if isinstance(error, RetryableError):
+                raise error from exc
             raise TerminalError(
                 f"The query built from `input.query` does not run on "
                 f"{self.config.connection.server}: {error}"
             ) from exc
 
+    def _discovery_error(self, exc: Exception, action: str) -> Exception:
+        """The translated error; a lost discovery connection is closed (a retry reconnects)."""
+        error = translate_error(exc, action, self.config.connection, WHERE)
+        if isinstance(error, RetryableError):
+            self._drop_connection(reusable=False)
+        return error
+
     def _open(self) -> None:
-        if self._connection is not None:  # opened again after a retry
-            self._connection.close()
-        self._connection = connect(self.config.connection, read_only=True, where=WHERE)
+        self._drop_connection(reusable=False)  # opened again after a retry
+        self._discovery_connection()
         try:
             self._plan = self._discover()
             self._check_incremental()
         except BaseException:
-            connection, self._connection = self._connection, None
-            connection.close()  # holds metadata locks until closed
+            self._drop_connection(reusable=False)  # holds metadata locks until closed
             raise
 
     def _discover(self) -> ReadPlan:
@@ -273,6 +294,7 @@ class MysqlInput(IncrementalInput, BlockingTableInput[MysqlInputConfig]):
     # -- splits -------------------------------------------------------------------------
 
     async def splits(self, parallelism: int) -> list[Split]:
+        self._bound_pool(parallelism)
         plan = functools.partial(self._plan_splits, parallelism)
         return await asyncio.to_thread(self._windowed, plan, count=True)
 
@@ -317,23 +339,29 @@ class MysqlInput(IncrementalInput, BlockingTableInput[MysqlInputConfig]):
             source=f"mysql:{self.config.connection.database}", split_id=split.id
         )
         size = self.batch_rows
-        connection = await asyncio.to_thread(
-            connect, self.config.connection, read_only=True, where=WHERE
-        )
+        connection = await asyncio.to_thread(self._pool.acquire)
+        deadline = Deadline(self.config.fetch.timeout, self._killer(connection), TIMEOUT)
         keyset = bool(self.plan.order(split))
+        cursor: Any = None
+        finished = False  # the whole result was read: the connection can serve another split
         try:
-            cursor: Any = None
             ahead: list[tuple[Any, ...]] = []  # one row read ahead tells whether more follow
             while True:
                 if keyset:
-                    rows = await asyncio.to_thread(self._page, connection, split, position)
+                    rows = await asyncio.to_thread(
+                        self._page, connection, split, position, deadline
+                    )
                 else:
                     if cursor is None:
-                        cursor = await asyncio.to_thread(self._stream, connection, split, position)
+                        cursor = await asyncio.to_thread(
+                            self._stream, connection, split, position, deadline
+                        )
                     wanted = size + 1 - len(ahead)
-                    rows = ahead + await asyncio.to_thread(self._fetch, cursor, wanted, split)
+                    fetched = await asyncio.to_thread(self._fetch, cursor, wanted, split, deadline)
+                    rows = ahead + fetched
                 more = len(rows) > size
                 rows, ahead = rows[:size], rows[size:]
+                finished = not more
                 if not rows:
                     return
                 position = self.plan.next_position(rows[-1], split, position, len(rows))
@@ -343,42 +371,76 @@ class MysqlInput(IncrementalInput, BlockingTableInput[MysqlInputConfig]):
                 if not more:
                     return
         finally:
-            await asyncio.to_thread(connection.close)
+            await asyncio.to_thread(self._give_back, connection, cursor, finished)
+
+    def _killer(self, connection: Connection) -> Any:
+        """What `fetch.timeout` runs to stop the session's statement (from another session)."""
+        thread_id = connection.thread_id()
+        return lambda: kill_query(self.config.connection, thread_id, where=WHERE)
+
+    def _give_back(self, connection: Connection, cursor: Any, finished: bool) -> None:
+        """Return the split's connection to the pool, or close it after an error or a stop
+        (closing a cursor whose rows still stream would read them all first)."""
+        if finished:
+            try:
+                if cursor is not None:
+                    cursor.close()
+                connection.commit()  # end the read-only transaction
+            except Exception:
+                finished = False
+        self._pool.release(connection, reusable=finished)
 
     def _action(self, split: Split) -> str:
         return f"Reading {self.plan.label} ({split.description or split.id})"
 
     def _page(
-        self, connection: Connection, split: Split, position: dict[str, JSONValue]
+        self,
+        connection: Connection,
+        split: Split,
+        position: dict[str, JSONValue],
+        deadline: Deadline,
     ) -> list[tuple[Any, ...]]:
         """One keyset page (up to `batch_rows + 1` rows) over an unbuffered cursor."""
         from MySQLdb.cursors import SSCursor
 
+        action = self._action(split)
         try:
-            with connection.cursor(SSCursor) as cursor:
+            with deadline.armed(action), connection.cursor(SSCursor) as cursor:
                 cursor.execute(self.plan.select_sql(split, position, self.batch_rows))
                 rows = list(cursor.fetchall())
             connection.commit()
             return rows
         except Exception as exc:
-            raise translate_error(exc, self._action(split), self.config.connection, WHERE) from exc
+            raise translate_error(exc, action, self.config.connection, WHERE) from exc
 
-    def _stream(self, connection: Connection, split: Split, position: dict[str, JSONValue]) -> Any:
+    def _stream(
+        self,
+        connection: Connection,
+        split: Split,
+        position: dict[str, JSONValue],
+        deadline: Deadline,
+    ) -> Any:
         """An unbuffered cursor over the split's remaining rows (no keyset: OFFSET resume)."""
         from MySQLdb.cursors import SSCursor
 
+        action = self._action(split)
         try:
             cursor = connection.cursor(SSCursor)
-            cursor.execute(self.plan.select_sql(split, position, self.batch_rows))
+            with deadline.armed(action):
+                cursor.execute(self.plan.select_sql(split, position, self.batch_rows))
         except Exception as exc:
-            raise translate_error(exc, self._action(split), self.config.connection, WHERE) from exc
+            raise translate_error(exc, action, self.config.connection, WHERE) from exc
         return cursor
 
-    def _fetch(self, cursor: Any, rows: int, split: Split) -> list[tuple[Any, ...]]:
+    def _fetch(
+        self, cursor: Any, rows: int, split: Split, deadline: Deadline
+    ) -> list[tuple[Any, ...]]:
+        action = self._action(split)
         try:
-            return list(cursor.fetchmany(rows))
+            with deadline.armed(action):
+                return list(cursor.fetchmany(rows))
         except Exception as exc:
-            raise translate_error(exc, self._action(split), self.config.connection, WHERE) from exc
+            raise translate_error(exc, action, self.config.connection, WHERE) from exc
 
     def _convert(self, rows: Sequence[tuple[Any, ...]]) -> pa.RecordBatch:
         """Rows as Arrow columns of their logical types; unparsable rows are rejected."""

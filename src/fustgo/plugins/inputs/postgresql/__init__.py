@@ -1,9 +1,11 @@
 """PostgreSQL input: a table or a query as Arrow batches, split by key ranges (DataX style).
 
 Each split is one query streamed by ADBC (`adbc-driver-postgresql`, which reads the result
-as `COPY … TO STDOUT (FORMAT binary)` straight into Arrow, no Python per row) on its own
-read-only session, ordered by a keyset so that a checkpoint after each batch is the last
-key read and a resumed split continues right after it (`plan`). Columns become the
+as `COPY … TO STDOUT (FORMAT binary)` straight into Arrow, no Python per row) on a
+read-only session borrowed from the run's connection pool, ordered by a keyset so that a
+checkpoint after each batch is the last key read and a resumed split continues right after
+it (`plan`). A dropped connection is a `RetryableError`: the runner reads the split again
+from its last checkpoint on a fresh connection. Columns become the
 logical types of the PostgreSQL type table (`fustgo.plugins.clients.postgresql`), so the
 schema never depends on the data.
 """
@@ -20,9 +22,10 @@ import pyarrow.compute as pc
 from pydantic import Field
 
 from fustgo.engine.batch import Batch, BatchMetadata, Checkpoint, JSONValue, Split
-from fustgo.engine.errors import TerminalError
+from fustgo.engine.errors import RetryableError, TerminalError
 from fustgo.plugins.api import PluginContext
 from fustgo.plugins.clients.incremental import IncrementalInput, PostgresDialect, Rows
+from fustgo.plugins.clients.pool import Deadline
 from fustgo.plugins.clients.postgresql import (
     PostgresConnection,
     connect_adbc,
@@ -32,7 +35,7 @@ from fustgo.plugins.clients.postgresql import (
     translate_error,
 )
 from fustgo.plugins.clients.splitting import SplitKey
-from fustgo.plugins.clients.sql import BlockingTableInput, Fetch, TableQuery, parse_text
+from fustgo.plugins.clients.sql import BlockingTableInput, TableQuery, TimedFetch, parse_text
 from fustgo.plugins.inputs.postgresql.plan import (
     OrderKey,
     ReadColumn,
@@ -45,6 +48,7 @@ from fustgo.plugins.registry import register_input
 from fustgo.plugins.spec import PluginConfig
 
 WHERE = "input.connection"
+TIMEOUT = "input.fetch.timeout"
 
 
 class PostgresqlInputConfig(PluginConfig):
@@ -54,8 +58,8 @@ class PostgresqlInputConfig(PluginConfig):
     """Where to connect; the password is a secret and never logged. Sessions are read-only."""
     query: TableQuery
     """Table, columns, condition and split key, or a full SQL query."""
-    fetch: Fetch = Field(default_factory=Fetch)
-    """Batch size."""
+    fetch: TimedFetch = Field(default_factory=TimedFetch)
+    """Batch size and read timeout."""
 
 
 @register_input(
@@ -109,36 +113,58 @@ class PostgresqlInput(IncrementalInput, BlockingTableInput[PostgresqlInputConfig
 
     # -- discovery ----------------------------------------------------------------------
 
-    def _rows(self, sql: str, action: str) -> list[tuple[Any, ...]]:
-        assert self._connection is not None
-        cursor = self._connection.cursor()
+    # -- connections --------------------------------------------------------------------
+
+    def _connect(self) -> Any:
+        application = f"fustgo {self.context.pipeline_name} {self.context.component_path}"
+        return connect_adbc(self.config.connection, where=WHERE, application=application)
+
+    def _check_alive(self, connection: Any) -> None:
+        cursor = connection.cursor()
         try:
-            cursor.execute(sql)
-            return list(cursor.fetchall())
-        except Exception as exc:
-            raise translate_error(exc, action, self.config.connection, WHERE) from exc
+            cursor.execute("SELECT 1")
+            cursor.fetchall()
         finally:
             cursor.close()
 
-    def _describe(self, source: str, items: str) -> pa.Schema:
-        assert self._connection is not None
-        cursor = self._connection.cursor()
+    def _rows(self, sql: str, action: str) -> list[tuple[Any, ...]]:
         try:
-            cursor.execute(f"SELECT {items} FROM {source} LIMIT 0")
-            return cursor.fetch_arrow_table().schema
+            cursor = self._discovery_connection().cursor()
+            try:
+                cursor.execute(sql)
+                return list(cursor.fetchall())
+            finally:
+                cursor.close()
         except Exception as exc:
-            error = translate_error(exc, "Reading the columns", self.config.connection, WHERE)
+            raise self._discovery_error(exc, action) from exc
+
+    def _describe(self, source: str, items: str) -> pa.Schema:
+        try:
+            cursor = self._discovery_connection().cursor()
+            try:
+                cursor.execute(f"SELECT {items} FROM {source} LIMIT 0")
+                return cursor.fetch_arrow_table().schema
+            finally:
+                cursor.close()
+        except Exception as exc:
+            error = self._discovery_error(exc, "Reading the columns")
+            if isinstance(error, RetryableError):
+                raise error from exc
             raise TerminalError(
                 f"The query built from `input.query` does not run on "
                 f"{self.config.connection.server}: {error}"
             ) from exc
-        finally:
-            cursor.close()
+
+    def _discovery_error(self, exc: Exception, action: str) -> Exception:
+        """The translated error; a lost discovery connection is closed (a retry reconnects)."""
+        error = translate_error(exc, action, self.config.connection, WHERE)
+        if isinstance(error, RetryableError):
+            self._drop_connection(reusable=False)
+        return error
 
     def _open(self) -> None:
-        if self._connection is not None:  # opened again after a retry
-            self._connection.close()
-        self._connection = connect_adbc(self.config.connection, where=WHERE)
+        self._drop_connection(reusable=False)  # opened again after a retry
+        self._discovery_connection()
         query = self.config.query
         if query.sql is not None:
             source = f"({query.sql.strip().rstrip(';')}) AS q"
@@ -222,6 +248,7 @@ class PostgresqlInput(IncrementalInput, BlockingTableInput[PostgresqlInputConfig
     # -- splits -------------------------------------------------------------------------
 
     async def splits(self, parallelism: int) -> list[Split]:
+        self._bound_pool(parallelism)
         plan = functools.partial(self._plan_splits, parallelism)
         return await asyncio.to_thread(self._windowed, plan, count=True)
 
@@ -262,37 +289,54 @@ class PostgresqlInput(IncrementalInput, BlockingTableInput[PostgresqlInputConfig
         metadata = BatchMetadata(
             source=f"postgresql:{self.config.connection.database}", split_id=split.id
         )
-        connection = await asyncio.to_thread(connect_adbc, self.config.connection, where=WHERE)
-        cursor = connection.cursor()
+        connection = await asyncio.to_thread(self._pool.acquire)
+        cursor: Any = None
+        finished = False  # the whole result was read: the connection can serve another split
         try:
-            pages = await asyncio.to_thread(self._pages, cursor, split, position)
+            cursor = connection.cursor()
+            deadline = Deadline(
+                self.config.fetch.timeout, cursor.adbc_cancel, "input.fetch.timeout"
+            )
+            pages = await asyncio.to_thread(self._pages, cursor, split, position, deadline)
             while True:
                 page = await asyncio.to_thread(next, pages, None)
                 if page is None:
+                    finished = True
                     return
                 table, has_more = page
                 position = self.plan.next_position(table, split, position)
                 records += table.num_rows
                 batch = self._convert(table)
-                done = not has_more
+                finished = done = not has_more
                 yield Batch(batch, metadata, Checkpoint(split.id, position, records, done))
                 if done:
                     return
         finally:
-            await asyncio.to_thread(_close, cursor, connection)
+            await asyncio.to_thread(self._give_back, connection, cursor, finished)
+
+    def _give_back(self, connection: Any, cursor: Any, finished: bool) -> None:
+        """Return the split's connection to the pool, or close it after an error or a stop
+        (a result still streaming would have to be cancelled first)."""
+        try:
+            if cursor is not None:
+                cursor.close()
+        except Exception:
+            finished = False
+        self._pool.release(connection, reusable=finished)
 
     def _pages(
-        self, cursor: Any, split: Split, position: dict[str, JSONValue]
+        self, cursor: Any, split: Split, position: dict[str, JSONValue], deadline: Deadline
     ) -> Iterator[tuple[pa.Table, bool]]:
         """Pages of `batch_rows` rows as ADBC returns them, and whether more follow."""
         sql = self.plan.select_sql(split, position)
         action = f"Reading {self.plan.label} ({split.description or split.id})"
         try:
-            cursor.execute(sql)
-            reader = cursor.fetch_record_batch()
+            with deadline.armed(action):
+                cursor.execute(sql)
+                reader = cursor.fetch_record_batch()
         except Exception as exc:
             raise translate_error(exc, action, self.config.connection, WHERE) from exc
-        return _rechunk(reader, self.batch_rows, action, self.config.connection)
+        return _rechunk(reader, self.batch_rows, action, self.config.connection, deadline)
 
     def _convert(self, table: pa.Table) -> pa.RecordBatch:
         """ADBC's columns as their logical types; rows with unconvertible values rejected."""
@@ -325,7 +369,7 @@ class PostgresqlInput(IncrementalInput, BlockingTableInput[PostgresqlInputConfig
 
 
 def _rechunk(
-    reader: Any, rows: int, action: str, settings: PostgresConnection
+    reader: Any, rows: int, action: str, settings: PostgresConnection, deadline: Deadline
 ) -> Iterator[tuple[pa.Table, bool]]:
     """Cut ADBC's batches (sized in bytes) into pages of `rows`, reading one batch ahead."""
     buffered: list[pa.RecordBatch] = []
@@ -333,7 +377,8 @@ def _rechunk(
     while True:
         while not exhausted and count <= rows:
             try:
-                chunk = reader.read_next_batch()
+                with deadline.armed(action):
+                    chunk = reader.read_next_batch()
             except StopIteration:
                 exhausted = True
                 break
@@ -370,10 +415,3 @@ def _to_logical(raw: pa.Array, column: ReadColumn) -> tuple[pa.Array, pa.Array |
             raise
     parsed = parse_text(array, column.logical)  # `NaN` or digits beyond the precision
     return parsed.values, parsed.failed
-
-
-def _close(cursor: Any, connection: Any) -> None:
-    try:
-        cursor.close()
-    finally:
-        connection.close()

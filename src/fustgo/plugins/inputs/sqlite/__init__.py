@@ -1,12 +1,13 @@
 """SQLite input: a table or a query as Arrow batches, split by key ranges (DataX style).
 
 Pages are read with ADBC, one query per page (`LIMIT fetch.size + 1`: the extra row says
-whether another page follows) on the split's own read-only connection, positioned by a
-keyset so that a checkpoint is the last key read and a resumed split continues right
-after it (`plan`). Each column becomes the logical type its declared type maps to in the
-SQLite type table (`fustgo.plugins.clients.sqlite`), so the schema never depends on the
-data; a value that does not fit (text in an INTEGER column, a malformed date) sends its
-row to the dead letter with a message naming the column and the value (`pages`).
+whether another page follows) on a read-only connection from the run's pool (reused by
+the next split), positioned by a keyset so that a checkpoint is the last key read and a
+resumed split continues right after it (`plan`). Each column becomes the logical type its
+declared type maps to in the SQLite type table (`fustgo.plugins.clients.sqlite`), so the
+schema never depends on the data; a value that does not fit (text in an INTEGER column, a
+malformed date) sends its row to the dead letter with a message naming the column and
+the value (`pages`).
 """
 
 from __future__ import annotations
@@ -110,9 +111,8 @@ class SqliteInput(IncrementalInput, BlockingTableInput[SqliteInputConfig]):
         )
 
     def _open(self) -> None:
-        if self._connection is not None:  # opened again after a retry
-            self._connection.close()
-        self._connection = self._connect()
+        self._drop_connection(reusable=False)  # opened again after a retry
+        self._discovery_connection()
         query = self.config.query
         if query.sql is not None:
             self._plan = sql_plan(self._connection, query.sql)
@@ -141,6 +141,7 @@ class SqliteInput(IncrementalInput, BlockingTableInput[SqliteInputConfig]):
     # -- splits -------------------------------------------------------------------------
 
     async def splits(self, parallelism: int) -> list[Split]:
+        self._bound_pool(parallelism)
         plan = functools.partial(self._plan_splits, parallelism)
         return await asyncio.to_thread(self._windowed, plan, count=False)  # counted per split
 
@@ -194,7 +195,8 @@ class SqliteInput(IncrementalInput, BlockingTableInput[SqliteInputConfig]):
         position: dict[str, JSONValue] = dict(checkpoint.position) if checkpoint else {}
         records = checkpoint.records if checkpoint else 0
         metadata = BatchMetadata(source=f"sqlite:{self.path.name}", split_id=split.id)
-        connection = await asyncio.to_thread(self._connect)
+        connection = await asyncio.to_thread(self._pool.acquire)
+        failed = False  # each page is a whole query: only a failure spoils the connection
         try:
             while True:
                 page = await asyncio.to_thread(self._read_page, connection, split, position)
@@ -208,8 +210,11 @@ class SqliteInput(IncrementalInput, BlockingTableInput[SqliteInputConfig]):
                 yield Batch(page.batch, metadata, Checkpoint(split.id, position, records, done))
                 if done:
                     return
+        except Exception:
+            failed = True
+            raise
         finally:
-            await asyncio.to_thread(connection.close)
+            await asyncio.to_thread(self._pool.release, connection, reusable=not failed)
 
     def _read_page(
         self, connection: Connection, split: Split, position: dict[str, JSONValue]

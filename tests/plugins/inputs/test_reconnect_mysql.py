@@ -1,0 +1,256 @@
+"""Connections of the mysql input against the real MariaDB server: the per-run pool,
+reading on after sessions are killed, `fetch.timeout`, TLS settings, read-only sessions."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import MySQLdb
+import pytest
+from pydantic import ValidationError
+
+from fustgo.engine.batch import Batch
+from fustgo.engine.errors import RetryableError, TerminalError
+from fustgo.plugins.api import PluginContext
+from fustgo.plugins.inputs.mysql import MysqlInput, MysqlInputConfig
+from tests.pipeline_runs import run_yaml
+
+pytestmark = pytest.mark.integration
+
+ROWS = 300_000
+
+
+def sql(statement: str, params: Any = None) -> list[tuple[Any, ...]]:
+    connection = MySQLdb.connect(host="127.0.0.1", user="root", charset="utf8mb4")
+    try:
+        cursor = connection.cursor()
+        cursor.execute(statement, params)
+        rows = list(cursor.fetchall())
+        connection.commit()
+        return rows
+    finally:
+        connection.close()
+
+
+@pytest.fixture
+def database() -> Iterator[str]:
+    name = f"fg_rc_{uuid.uuid4().hex[:10]}"
+    sql(f"CREATE DATABASE `{name}`")
+    try:
+        yield name
+    finally:
+        sql(f"DROP DATABASE `{name}`")
+
+
+def make(database: str, query: dict[str, Any], **config: Any) -> MysqlInput:
+    connection = {"host": "127.0.0.1", "database": database, "user": "root"}
+    model = MysqlInputConfig.model_validate(
+        {"connection": {**connection, **config.pop("connection", {})}, "query": query, **config}
+    )
+    return MysqlInput(model, PluginContext(component_path="input"))
+
+
+def read_splits(plugin: MysqlInput, parallelism: int) -> list[Batch]:
+    """Every split read one after the other, as one channel would."""
+
+    async def run() -> list[Batch]:
+        await plugin.open()
+        try:
+            splits = await plugin.splits(parallelism)
+            return [b for s in splits async for b in plugin.read(s, None)]
+        finally:
+            await plugin.close()
+
+    return asyncio.run(run())
+
+
+def sessions(database: str) -> list[int]:
+    """Ids of the sessions connected to `database`, other than the one asking."""
+    return [
+        int(row[0])
+        for row in sql(
+            "SELECT id FROM information_schema.processlist WHERE db = %s AND id <> connection_id()",
+            (database,),
+        )
+    ]
+
+
+def no_sessions_left(database: str) -> bool:
+    """True once every session on `database` has ended (the server ends them a moment after
+    the client closes)."""
+    deadline = time.monotonic() + 3
+    while sessions(database):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_splits_share_the_runs_connections(database: str) -> None:
+    sql(f"CREATE TABLE `{database}`.t (id bigint PRIMARY KEY)")
+    sql(f"INSERT INTO `{database}`.t SELECT seq FROM `{database}`.seq_1_to_1000")
+    for query in ({"table": "t", "split_key": "id"}, {"sql": "SELECT id FROM t ORDER BY id"}):
+        plugin = make(database, query, fetch={"size": 100})
+        assert sum(b.num_rows for b in read_splits(plugin, 4)) == 1000
+        splits = 1 if "sql" in query else 4
+        assert (plugin._pool.opened, plugin._pool.reused) == (2, splits - 1)
+        assert plugin._pool.discarded == 0
+    assert no_sessions_left(database)  # every connection closed with the input
+
+
+def test_a_run_whose_reading_sessions_are_killed_finishes_with_every_row(
+    database: str, in_tmp_cwd: Path
+) -> None:
+    sql(
+        f"CREATE TABLE `{database}`.source (id bigint PRIMARY KEY, name varchar(40), "
+        "amount decimal(12,2))"
+    )
+    sql(
+        f"INSERT INTO `{database}`.source SELECT seq, md5(seq), seq % 1000 "
+        f"FROM `{database}`.seq_1_to_{ROWS}"
+    )
+    killed: list[int] = []
+    stop = threading.Event()
+
+    def kill_readers() -> None:
+        """KILL a session running a page query, three times, once reading is under way."""
+        admin = MySQLdb.connect(host="127.0.0.1", user="root")
+        try:
+            cursor = admin.cursor()
+            while len(killed) < 3 and not stop.is_set():
+                cursor.execute(
+                    "SELECT id FROM information_schema.processlist WHERE db = %s AND "
+                    "command = 'Query' AND info LIKE 'SELECT%%' AND id <> connection_id()",
+                    (database,),
+                )
+                found = [int(row[0]) for row in cursor.fetchall() if int(row[0]) not in killed]
+                if found:
+                    cursor.execute(f"KILL {found[0]}")
+                    killed.append(found[0])
+                    time.sleep(0.3)
+                time.sleep(0.01)
+        finally:
+            admin.close()
+
+    killer = threading.Thread(target=kill_readers)
+    killer.start()
+    try:
+        outcome = run_yaml(
+            f"""
+name: reconnect-mariadb
+settings:
+  batch_size: 1000
+  speed: {{records_per_sec: 75000}}
+  retry: {{initial_delay: 0.05, max_retries: 5}}
+input:
+  type: mariadb
+  connection: {{host: 127.0.0.1, database: {database}, user: root}}
+  query: {{table: source}}
+  fetch: {{size: 1000}}
+output:
+  type: sqlite
+  connection: {{database: target.db}}
+  write: {{table: target}}
+""",
+            in_tmp_cwd,
+        )
+    finally:
+        stop.set()
+        killer.join()
+    summary = outcome.summary
+    assert summary.status == "succeeded", summary.error
+    assert len(killed) == 3
+    # a session killed after its last page is replaced in the pool without a retry
+    assert summary.retries >= 2
+    with sqlite3.connect(in_tmp_cwd / "target.db") as target:
+        count, distinct, total = target.execute(
+            "SELECT count(*), count(DISTINCT id), sum(id) FROM target"
+        ).fetchone()
+    assert (count, distinct, total) == (ROWS, ROWS, ROWS * (ROWS + 1) // 2)
+
+
+def test_a_killed_discovery_session_is_retryable_and_reopened(database: str) -> None:
+    sql(f"CREATE TABLE `{database}`.t (id int PRIMARY KEY)")
+    sql(f"INSERT INTO `{database}`.t SELECT seq FROM `{database}`.seq_1_to_10")
+    plugin = make(database, {"table": "t", "split_key": "id"})
+
+    async def run() -> int:
+        await plugin.open()
+        try:
+            for session in sessions(database):
+                sql(f"KILL {session}")
+            with pytest.raises(RetryableError, match=r"connection to MySQL .* was lost"):
+                await plugin.splits(1)
+            splits = await plugin.splits(1)  # the runner's retry: a new connection
+            return sum([b.num_rows for s in splits async for b in plugin.read(s, None)])
+        finally:
+            await plugin.close()
+
+    assert asyncio.run(run()) == 10
+
+
+@pytest.mark.parametrize("keyset", [True, False], ids=["keyset pages", "one stream"])
+def test_fetch_timeout_kills_a_slow_query_and_names_the_field(database: str, keyset: bool) -> None:
+    sql(f"CREATE TABLE `{database}`.t (id int PRIMARY KEY)")
+    sql(f"INSERT INTO `{database}`.t SELECT seq FROM `{database}`.seq_1_to_20")
+    if keyset:  # a view has no primary key to page by, so it is paged by `split_key`
+        sql(f"CREATE VIEW `{database}`.slow AS SELECT id, sleep(id = 15) AS s FROM `{database}`.t")
+        query: dict[str, Any] = {"table": "slow", "split_key": "id"}
+    else:
+        query = {"sql": "SELECT id, sleep(id = 15) AS s FROM t ORDER BY id"}
+    plugin = make(database, query, fetch={"timeout": 0.3, "size": 5})
+    started = time.monotonic()
+    with pytest.raises(TerminalError, match=r"0\.3 s, the limit set by `input\.fetch\.timeout`"):
+        read_splits(plugin, 1)
+    assert time.monotonic() - started < 0.9  # killed on the server, not waited out
+    assert no_sessions_left(database)
+
+
+def test_ssl_mode_required_is_enforced_and_names_the_field(database: str) -> None:
+    plugin = make(database, {"sql": "SELECT 1 AS one"}, connection={"ssl_mode": "required"})
+    with pytest.raises(TerminalError, match=r"did not set up TLS.*`input\.connection\.ssl_mode`"):
+        read_splits(plugin, 1)
+
+
+def test_a_tls_failure_names_the_field(database: str) -> None:
+    plugin = make(
+        database,
+        {"sql": "SELECT 1 AS one"},
+        connection={"ssl_mode": "VERIFY_CA", "ssl_ca": "/etc/ssl/certs/ca-certificates.crt"},
+    )
+    with pytest.raises(TerminalError, match=r"TLS .*failed.*`input\.connection\.ssl_mode`"):
+        read_splits(plugin, 1)
+
+
+@pytest.mark.parametrize(
+    ("tls", "message"),
+    [
+        ({"ssl_mode": "DISABLED", "ssl_ca": "ca.pem"}, "ssl_ca` would be ignored"),
+        ({"ssl_mode": "VERIFY_IDENTITY"}, "set `ssl_ca`"),
+        ({"ssl_cert": "client.pem"}, "both `ssl_cert` and `ssl_key`"),
+        ({"ssl_mode": "SOMETIMES"}, "ssl_mode"),
+    ],
+)
+def test_inconsistent_tls_settings_are_config_errors(tls: dict[str, str], message: str) -> None:
+    connection = {"host": "127.0.0.1", "database": "d", "user": "u", **tls}
+    with pytest.raises(ValidationError, match=message):
+        MysqlInputConfig.model_validate({"connection": connection, "query": {"table": "t"}})
+
+
+def test_sessions_are_read_only(database: str) -> None:
+    sql(f"CREATE TABLE `{database}`.t (id int)")
+    sql(
+        f"CREATE FUNCTION `{database}`.sneaky() RETURNS int MODIFIES SQL DATA "
+        f"BEGIN INSERT INTO `{database}`.t VALUES (1); RETURN 1; END"
+    )
+    plugin = make(database, {"sql": "SELECT sneaky() AS id"})
+    with pytest.raises(TerminalError, match="sessions are read-only"):
+        read_splits(plugin, 1)
+    assert sql(f"SELECT count(*) FROM `{database}`.t") == [(0,)]
