@@ -56,7 +56,7 @@ class JsonEncode(Processor[JsonEncodeConfig]):
         data = batch.data
         names = self.config.source_fields or list(data.schema.names)
         require_fields(data.schema, names, "`json_encode.source_fields`")
-        text = _encode_objects(data.select(names))
+        text = encode_objects(data.select(names))
         target = self.config.target_field
         field = LogicalType("json").to_arrow_field(target)
         if target in data.schema.names:
@@ -68,7 +68,7 @@ class JsonEncode(Processor[JsonEncodeConfig]):
         return [batch.with_data(out)]
 
 
-def _encode_objects(data: pa.RecordBatch) -> pa.Array:
+def encode_objects(data: pa.RecordBatch) -> pa.Array:
     """Each record of `data` as the text of one JSON object (its fields as keys, in order)."""
     import polars as pl
 

@@ -1,0 +1,1 @@
+"""Message streams (Kafka, RabbitMQ, NATS, MQTT, Redis, HTTP): formats, batching, acks."""
