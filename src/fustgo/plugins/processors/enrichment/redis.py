@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from pydantic import Field, SecretStr
+from pydantic import Field
 
 from fustgo.engine.errors import FustgoError, RetryableError, TerminalError
-from fustgo.engine.units import Duration
 from fustgo.plugins.api import PluginContext
+from fustgo.plugins.clients.redis import RedisConnection
 from fustgo.plugins.processors.enrichment.base import (
     LookupColumns,
     LookupShape,
@@ -37,25 +37,6 @@ if TYPE_CHECKING:
 
 PIPELINE_COMMANDS = 1_000
 """HGETALLs sent per round trip; bounds the memory of one reply."""
-
-
-class RedisConnection(PluginConfig):
-    """Where Redis is and how to log in."""
-
-    host: str = Field(default="localhost", min_length=1)
-    """Server host name or address."""
-    port: int = Field(default=6379, ge=1, le=65535)
-    """Server port."""
-    db: int = Field(default=0, ge=0)
-    """Database number."""
-    username: str | None = None
-    """ACL user (Redis 6+); unset logs in as the default user."""
-    password: SecretStr | None = None
-    """Password of the user (write `${REDIS_PASSWORD}` to keep it out of the file)."""
-    tls: bool = False
-    """Connect with TLS."""
-    timeout: Duration = Field(default=5.0, json_schema_extra=ui(advanced=True))
-    """How long to wait to connect and for each reply."""
 
 
 class RedisLookup(PluginConfig):
@@ -168,16 +149,8 @@ class RedisSource(RemoteSource):
 
         with self._lock:
             if self._client is None:
-                settings = self.config.connection
                 self._client = redis.Redis(
-                    host=settings.host,
-                    port=settings.port,
-                    db=settings.db,
-                    username=settings.username,
-                    password=settings.password.get_secret_value() if settings.password else None,
-                    ssl=settings.tls,
-                    socket_timeout=settings.timeout,
-                    socket_connect_timeout=settings.timeout,
+                    **self.config.connection.client_options(),
                     decode_responses=True,
                     retry=Retry(NoBackoff(), 0),  # the processor's retry policy decides
                 )
