@@ -22,18 +22,27 @@ from __future__ import annotations
 
 import asyncio
 import json
-import ssl
 import string
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from pydantic import Field, SecretStr
+from pydantic import Field
 
 from fustgo.engine.errors import RetryableError, TerminalError
-from fustgo.engine.units import Duration
 from fustgo.plugins.api import PluginContext
+from fustgo.plugins.clients.http import (
+    HttpSettings,
+    async_client,
+    at_path,
+    credentials_error,
+    origin,
+    parse_json,
+    refused,
+    send,
+    shown,
+)
 from fustgo.plugins.processors.enrichment.base import (
     KeyNames,
     LookupColumns,
@@ -43,16 +52,15 @@ from fustgo.plugins.processors.enrichment.base import (
     text_rows,
     text_shape,
 )
-from fustgo.plugins.spec import PluginConfig, ui
+from fustgo.plugins.spec import ui
 
 if TYPE_CHECKING:
     import httpx
 
 HttpMode = Literal["per_key", "batch"]
-_SNIPPET_CHARS = 200
 
 
-class HttpLookup(PluginConfig):
+class HttpLookup(HttpSettings):
     """A JSON HTTP API, one request per key or per batch of keys."""
 
     type: Literal["http"]
@@ -73,13 +81,6 @@ class HttpLookup(PluginConfig):
     `key`; by default the records' key field names."""
     body_field: str | None = None
     """`batch`: send `{<body_field>: [keys]}` instead of the bare list of keys."""
-    headers: dict[str, str] = Field(default_factory=dict)
-    """Extra request headers (`Accept-Language`, API version headers…); put credentials in
-    `bearer_token`."""
-    bearer_token: SecretStr | None = None
-    """Sent as `Authorization: Bearer <token>` (write `${CRM_TOKEN}`)."""
-    timeout: Duration = 10.0
-    """How long one request may take (connect, send, wait, read) before it is retried."""
     concurrency: int = Field(default=8, ge=1, le=256, json_schema_extra=ui(advanced=True))
     """`per_key`: requests in flight at once."""
     max_keys_per_request: int = Field(
@@ -103,11 +104,10 @@ class HttpSource(RemoteSource):
     def __init__(self, config: HttpLookup, columns: LookupColumns, context: PluginContext) -> None:
         super().__init__(columns, context)
         self.config = config
-        self._tls: ssl.SSLContext | None = None
 
     @property
     def description(self) -> str:
-        return f"the HTTP lookup `{_shown(self.config.url)}`"
+        return f"the HTTP lookup `{shown(self.config.url)}`"
 
     def open(self) -> LookupShape:
         return text_shape(self.columns)
@@ -115,43 +115,23 @@ class HttpSource(RemoteSource):
     def check(self) -> None:
         import httpx
 
-        parts = urlsplit(self.config.url)
-        origin = f"{parts.scheme}://{parts.netloc}/"
+        root = origin(self.config.url)
+        headers = self.config.request_headers()
         try:
-            with httpx.Client(timeout=self.config.timeout, headers=self._headers()) as client:
-                response = client.head(origin)
+            with httpx.Client(timeout=self.config.timeout, headers=headers) as client:
+                response = client.head(root)
         except httpx.TimeoutException as exc:
-            raise RetryableError(f"`{origin}` did not answer within the timeout.") from exc
+            raise RetryableError(f"`{root}` did not answer within the timeout.") from exc
         except httpx.HTTPError as exc:
-            raise RetryableError(f"Cannot reach `{origin}`: {exc}.") from exc
+            raise RetryableError(f"Cannot reach `{root}`: {exc}.") from exc
         if response.status_code in (401, 403):
-            raise _credentials_error(origin, response)
+            raise credentials_error(root, response, "lookup")
 
     async def fetch(self, keys: pa.Table, retry: Retrier) -> pa.Table:
-        import httpx
-
-        limits = httpx.Limits(
-            max_connections=self.config.concurrency,
-            max_keepalive_connections=self.config.concurrency,
-        )
-        if self._tls is None:  # loading the CA bundle takes ~50 ms: once, not per fetch
-            self._tls = ssl.create_default_context()
-        async with httpx.AsyncClient(
-            timeout=self.config.timeout,
-            headers=self._headers(),
-            limits=limits,
-            follow_redirects=True,
-            verify=self._tls,
-        ) as client:
+        async with async_client(self.config, connections=self.config.concurrency) as client:
             if self.config.mode == "per_key":
                 return await self._per_key(client, keys, retry)
             return await self._batch(client, keys, retry)
-
-    def _headers(self) -> dict[str, str]:
-        headers = {"Accept": "application/json", **self.config.headers}
-        if self.config.bearer_token is not None:
-            headers["Authorization"] = f"Bearer {self.config.bearer_token.get_secret_value()}"
-        return headers
 
     # ------------------------------------------------------------------------- per key
 
@@ -160,7 +140,7 @@ class HttpSource(RemoteSource):
 
         async def one(url: str) -> dict[str, Any] | None:
             async with gate:
-                return await retry(lambda: self._get(client, url), f"requesting `{_shown(url)}`")
+                return await retry(lambda: self._get(client, url), f"requesting `{shown(url)}`")
 
         try:
             async with asyncio.TaskGroup() as group:
@@ -190,10 +170,10 @@ class HttpSource(RemoteSource):
         response = await self._send(client, "GET", url, None)
         if response.status_code == 404:
             return None
-        found = _at_path(_json(response, url), self.config.response_path)
+        found = at_path(parse_json(response, url), self.config.response_path)
         if found is not None and not isinstance(found, dict):
             raise TerminalError(
-                f"`{_shown(url)}` answered a {type(found).__name__} at `response_path` "
+                f"`{shown(url)}` answered a {type(found).__name__} at `response_path` "
                 f"(`{self.config.response_path}`), not an object with the fields."
             )
         return found
@@ -231,8 +211,8 @@ class HttpSource(RemoteSource):
         url = self.config.url
         response = await self._send(client, "POST", url, json.dumps(body, default=str))
         if response.status_code == 404:
-            raise TerminalError(f"`{_shown(url)}` answered 404 Not Found; check `lookup.url`.")
-        return _at_path(_json(response, url), self.config.response_path)
+            raise TerminalError(f"`{shown(url)}` answered 404 Not Found; check `lookup.url`.")
+        return at_path(parse_json(response, url), self.config.response_path)
 
     def _rows(self, answer: Any, key_schema: pa.Schema) -> pa.Table:
         """Lookup rows from a batch answer: a list of objects or a key → object mapping."""
@@ -270,54 +250,14 @@ class HttpSource(RemoteSource):
         self, client: httpx.AsyncClient, method: str, url: str, body: str | None
     ) -> httpx.Response:
         """One request; transient failures become `RetryableError`, refusals `TerminalError`."""
-        import httpx
-
         headers = {"Content-Type": "application/json"} if body is not None else None
-        try:
-            response = await client.request(method, url, content=body, headers=headers)
-        except httpx.TimeoutException as exc:
-            raise RetryableError(
-                f"`{_shown(url)}` did not answer within {self.config.timeout:g}s."
-            ) from exc
-        except httpx.TransportError as exc:
-            raise RetryableError(f"Cannot reach `{_shown(url)}`: {exc}.") from exc
-        status = response.status_code
-        if status == 429 or status >= 500:
-            raise RetryableError(
-                f"`{_shown(url)}` answered {status} {response.reason_phrase}.",
-                retry_after_seconds=_retry_after(response),
-            )
-        if status in (401, 403):
-            raise _credentials_error(_shown(url), response)
-        if status >= 400 and status != 404:
-            raise TerminalError(
-                f"`{_shown(url)}` answered {status} {response.reason_phrase}: "
-                f"{response.text[:_SNIPPET_CHARS]!r}."
-            )
+        response = await send(
+            client, method, url, where="lookup", timeout=self.config.timeout,
+            content=body, headers=headers,
+        )  # fmt: skip
+        if response.status_code >= 400 and response.status_code != 404:
+            raise refused(response, url)
         return response
-
-
-def _at_path(document: Any, path: str) -> Any:
-    """The value at a dotted path (`data.items`, `results.0`); None where it stops."""
-    value = document
-    for part in path.split(".") if path else ():
-        if isinstance(value, dict):
-            value = value.get(part)
-        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
-            value = value[int(part)]
-        else:
-            return None
-    return value
-
-
-def _json(response: httpx.Response, url: str) -> Any:
-    try:
-        return response.json()
-    except ValueError as exc:
-        raise TerminalError(
-            f"`{_shown(url)}` answered {response.status_code} with a body that is not JSON: "
-            f"{response.text[:_SNIPPET_CHARS]!r}."
-        ) from exc
 
 
 def _typed(values: list[Any], arrow_type: pa.DataType, name: str) -> pa.Array:
@@ -348,20 +288,3 @@ def _as_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
 
 def _text_schema(values: dict[str, list[str | None]]) -> pa.Schema:
     return pa.schema([pa.field(name, pa.string()) for name in values])
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After", "")
-    return float(value) if value.strip().isdigit() else None
-
-
-def _credentials_error(url: str, response: httpx.Response) -> TerminalError:
-    return TerminalError(
-        f"`{url}` answered {response.status_code} {response.reason_phrase}; check "
-        "`lookup.bearer_token` and `lookup.headers`."
-    )
-
-
-def _shown(url: str) -> str:
-    """A URL as messages show it: without its query string, which may hold credentials."""
-    return url.split("?", 1)[0]
