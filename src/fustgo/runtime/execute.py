@@ -157,6 +157,11 @@ def find_resume_state(
     if fresh:
         log.info("Ignoring the checkpoint of an interrupted run of `%s` (--fresh).", spec.name)
         return None
+    if not state.checkpoints:
+        # Nothing was durably written (or nothing the checkpoint vouches for): resuming
+        # would skip a truncating output's truncate and replan nothing. Start over.
+        log.info("The interrupted run of `%s` saved no checkpoint; starting over.", spec.name)
+        return None
     if state.fingerprint != run_fingerprint(spec):
         log.warning(
             "The pipeline `%s` changed since its interrupted run; starting over instead of "

@@ -14,8 +14,9 @@ The type table is the one mapping between MySQL/MariaDB types and FustGo's logic
     binary, varbinary, *blob, geometry      binary              longblob (varbinary(255) in a key)
     date / time                             date / time         date / time(6)
     datetime                                timestamp (naive)   datetime(6)
-    timestamp                               timestamp(UTC)      datetime(6), as UTC (years 1000–9999;
-                                                                MySQL's `timestamp` ends in 2038)
+    timestamp                               timestamp(UTC)      datetime(6), as UTC (years
+                                                                1000–9999; MySQL's own
+                                                                `timestamp` ends in 2038)
     json (MariaDB: longtext + json_valid)   json                json (lists, structs too)
     year                                    int16               —
     bit(n ≤ 63) / bit(64)                   int64 / binary      —
