@@ -166,9 +166,8 @@ output:
         killer.join()
     summary = outcome.summary
     assert summary.status == "succeeded", summary.error
-    assert len(killed) == 3
-    # a session killed after its last page is replaced in the pool without a retry
-    assert summary.retries >= 2
+    # a session killed between its last page and the end is replaced without a retry
+    assert len(killed) == 3 and summary.retries >= 2, (killed, summary.retries)
     with sqlite3.connect(in_tmp_cwd / "target.db") as target:
         count, distinct, total = target.execute(
             "SELECT count(*), count(DISTINCT id), sum(id) FROM target"

@@ -139,8 +139,9 @@ output:
         killer.join()
     summary = outcome.summary
     assert summary.status == "succeeded", summary.error
-    assert len(killed) >= 2  # the read may end before the third
-    assert summary.retries >= len(killed)
+    # the read may end before the third kill, and a kill landing as a stream ends may find
+    # the client holding every row already: at least one re-read from a checkpoint
+    assert killed and summary.retries >= 1, (killed, summary.retries)
     with sqlite3.connect(in_tmp_cwd / "target.db") as target:
         count, distinct, total = target.execute(
             "SELECT count(*), count(DISTINCT id), sum(id) FROM target"
