@@ -117,11 +117,16 @@ def _sample_peaks(peaks: dict[int, int], done: threading.Event) -> None:
 
 
 def run_fustgo(
-    pipeline: Path, env: dict[str, str], summary_path: Path, *extra: str
+    pipeline: Path,
+    env: dict[str, str],
+    summary_path: Path,
+    *extra: str,
+    exit_on_failure: bool = True,
 ) -> tuple[dict, Measured]:
     """`fustgo run` of a pipeline in a subprocess: its summary event and its measurements.
 
-    Exits the benchmark with fustgo's output when the run fails.
+    When the run fails, exits the benchmark with fustgo's output, or raises `CommandFailed`
+    (`exit_on_failure=False`).
     """
     summary_path.parent.mkdir(parents=True, exist_ok=True)
     command = [
@@ -131,5 +136,7 @@ def run_fustgo(
     try:
         measured = run_measured([command], env)
     except CommandFailed as exc:
+        if not exit_on_failure:
+            raise
         sys.exit(f"fustgo run failed:\n{exc}")
     return json.loads(summary_path.read_text()), measured
