@@ -197,6 +197,13 @@ class Runner:
         close_error = await self._close_all()
         error = error or close_error
         status = self._status(error)
+        if (
+            status == "succeeded"
+            and self.state_store is not None
+            and self.parts.input.state_after_read
+        ):
+            # The input's mark is known only once read (an API's highest value): ask again.
+            self._next_state = self.parts.input.next_state() or self._next_state
         if status == "succeeded" and (self.store is not None or self._next_state is not None):
             assert self.state_store is not None  # `_plan` keeps no next state without a store
             await asyncio.to_thread(self.state_store.complete, self.parts.name, self._next_state)
@@ -637,6 +644,7 @@ class Runner:
             resumed_splits_done=len(resumed.done_split_ids) if resumed else 0,
             resumed_records=resumed.records_done if resumed else 0,
             retries=self._retries,
+            records_updated=output_stats.records_updated,
             error=message,
             dead_letter=self.parts.dead_letter_description or None,
             stages=[*stages, self._output_stage, self._dead_letter_stage],

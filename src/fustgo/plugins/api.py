@@ -109,6 +109,9 @@ class OutputStats:
     records_written: int = 0
     records_filtered: int = 0
     """Records the output dropped on purpose (a `switch` case's filter), not written."""
+    records_updated: int = 0
+    """Written records whose key was already in the target (upsert, merge): rows changed
+    at the source, or replays of records an interrupted run had written."""
     bytes_written: int = 0
     batches_written: int = 0
     files_written: int = 0
@@ -169,6 +172,10 @@ class Plugin(Generic[ConfigT]):
 class Input(Plugin[ConfigT]):
     """A source of batches, read as independent splits."""
 
+    state_after_read: ClassVar[bool] = False
+    """True when the committed state is known only after reading (the highest value an HTTP
+    API answered): `next_state()` is then asked again when the run succeeded."""
+
     async def open(self) -> None:
         """Connect and discover what is to be read. Called once before `splits`."""
         return
@@ -208,6 +215,10 @@ class Input(Plugin[ConfigT]):
         The runner stores it with the split plan and makes it the committed state only when
         every split is written and the output closed cleanly, so a failed or interrupted run
         never advances it. None keeps the previous state.
+
+        An input with `state_after_read` is asked again once the run succeeded (also a
+        resumed run, whose `splits()` was not called); a non-None answer then replaces the
+        planned one.
         """
         return None
 
