@@ -107,6 +107,9 @@ class RunSummary:
     resumed_splits_done: int = 0
     resumed_records: int = 0
     retries: int = 0
+    records_updated: int = 0
+    """Written records whose key the target already had (upsert/merge outputs that count
+    them): changed rows, or replays after an interrupted run."""
     error: str | None = None
     dead_letter: str | None = None
     stages: list[StageSummary] = field(default_factory=list)
@@ -157,6 +160,14 @@ class RunSummary:
             f"Records written     : {self.records_written:,}",
             f"Records filtered    : {self.records_filtered:,}",
             f"Records failed      : {self.records_failed:,}",
+            *(
+                [
+                    f"Records updated     : {self.records_updated:,} (key already in the target: "
+                    "changed rows or replays)"
+                ]
+                if self.records_updated
+                else []
+            ),
             f"Bytes read          : {self.bytes_read:,} "
             f"({self.bytes_read / 1e6:,.1f} MB in memory)",
             f"Bytes written       : {self.bytes_written:,}",

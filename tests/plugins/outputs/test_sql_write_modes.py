@@ -335,3 +335,17 @@ output: {json.dumps(output)}
     assert summary.status == "succeeded", summary.error
     assert (summary.records_written, summary.records_filtered, summary.records_failed) == (1, 2, 0)
     assert target.rows() == [(1, "a"), (2, "B")]
+
+
+def test_rows_whose_key_existed_are_counted_as_updated_where_staged(target: Target) -> None:
+    keyed = {"conflict_key": ["id"]}
+    write(target.output(keyed), people([1, 2], ["a", "b"]))
+    for section in ({**keyed, "mode": "upsert"}, {**keyed, "mode": "merge"}):
+        output = target.output(section)
+        assert write(output, people([2, 3, 4], ["B", "c", "d"])) == (3, 0)
+        staged = target.family == "postgresql" or target.extra.get("load_data") or (
+            section["mode"] == "merge"
+        )
+        # Staged writes count the rows whose key was there; direct INSERTs cannot tell.
+        expected = (1 if section["mode"] == "upsert" else 3) if staged else 0
+        assert output.stats().records_updated == expected

@@ -392,10 +392,11 @@ class Step:
     """One statement run after a batch was staged, and what its result counts."""
 
     sql: str
-    counts: Literal["", "skipped", "inserted", "conflicts"] = ""
+    counts: Literal["", "skipped", "inserted", "conflicts", "existing"] = ""
     """`skipped`: a count of rows that are not written; `inserted`: the statement's row
     count is the rows written, the rest are skipped; `conflicts`: a count of rows whose key
-    exists, which fails the batch with a `DataError`."""
+    exists, which fails the batch with a `DataError`; `existing`: a count of rows whose key
+    exists, which the batch updates (`records_updated`)."""
 
 
 @dataclass(frozen=True)
@@ -452,9 +453,11 @@ class TableSql:
         insert = f"INSERT INTO {self.table} ({self.listed}) SELECT {selected} FROM {stage} AS s"
         exists = f"EXISTS (SELECT 1 FROM {self.table} AS x WHERE {match})"
         updates = [name for name in self.names if name not in self.keys]
+        existing = Step(f"SELECT count(*) FROM {stage} AS s WHERE {exists}", "existing")
         if mode in ("insert", "truncate", "upsert"):
             counts = "inserted" if strategy == "ignore" else ""
-            return [Step(insert + where + self.conflict_clause(strategy), counts)]
+            written = Step(insert + where + self.conflict_clause(strategy), counts)
+            return [existing, written] if strategy == "update" else [written]
         if mode == "update":
             steps = [Step(f"SELECT count(*) FROM {stage} AS s WHERE NOT {exists}", "skipped")]
             return steps + (
@@ -466,6 +469,7 @@ class TableSql:
         if strategy == "error":
             return [Step(f"SELECT count(*) FROM {stage} AS s WHERE {exists}", "conflicts"),
                     Step(insert)]  # fmt: skip
+        counted = [existing] if strategy == "update" else []
         if self.merge_statement:
             inserted = ", ".join(value(name) for name in self.names)
             sql = f"MERGE INTO {self.table} AS x USING {stage} AS s ON {match}"
@@ -473,12 +477,11 @@ class TableSql:
                 assigned = ", ".join(f"{q(n)} = {value(n)}" for n in updates)
                 sql += f" WHEN MATCHED THEN UPDATE SET {assigned}"
             sql += f" WHEN NOT MATCHED THEN INSERT ({self.listed}) VALUES ({inserted})"
-            return [Step(sql, "inserted" if strategy == "ignore" else "")]
-        steps = []
+            return [*counted, Step(sql, "inserted" if strategy == "ignore" else "")]
         if strategy == "update" and updates:
-            steps.append(Step(self._update_join(stage, updates, match, value)))
+            counted.append(Step(self._update_join(stage, updates, match, value)))
         anti_join = Step(f"{insert} WHERE NOT {exists}", "inserted" if strategy == "ignore" else "")
-        return [*steps, anti_join]
+        return [*counted, anti_join]
 
     def _update_join(
         self, stage: str, updates: list[str], match: str, value: Callable[[str], str]
@@ -540,6 +543,8 @@ class BlockingTableOutput(Output[ConfigT]):
         self._connection: Any = None
         self._opened = False
         self._truncate_pending = False
+        self._batch_existing = 0
+        """Rows of the batch being written whose key the target already had."""
         self._columns: dict[str, Any] = {}
         """The target's columns by name (`name`, `declared`, `not_null`, `has_default`)."""
         self._statements: dict[tuple[str, ...], Any] = {}
@@ -670,11 +675,13 @@ class BlockingTableOutput(Output[ConfigT]):
             self._begin()
             if self._truncate_pending:
                 self._run(self._truncate_sql(), f"Emptying {self._target}")
+            self._batch_existing = 0
             skipped = self._send(statement, data)
             self._commit()
         except Exception as exc:
             raise self._failed(exc, action) from exc
         self._truncate_pending = False
+        self._stats.records_updated += self._batch_existing  # counted once committed
         return skipped
 
     def _failed(self, exc: Exception, action: str) -> FustgoError:
@@ -707,6 +714,8 @@ class BlockingTableOutput(Output[ConfigT]):
                 skipped += count
             elif step.counts == "inserted":
                 skipped += rows - count
+            elif step.counts == "existing":
+                self._batch_existing = count
             elif count:
                 raise DataError(
                     f"Writing to {self._target}: {count} row(s) have a `conflict_key` "
