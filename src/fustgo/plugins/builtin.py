@@ -8,6 +8,7 @@ driver libraries are imported inside the plugins' `open()`, never here.
 from fustgo.plugins.inputs import files as _input_files
 from fustgo.plugins.inputs import generate as _input_generate
 from fustgo.plugins.inputs import http as _input_http
+from fustgo.plugins.inputs import http_server as _input_http_server
 from fustgo.plugins.inputs import mysql as _input_mysql
 from fustgo.plugins.inputs import postgresql as _input_postgresql
 from fustgo.plugins.inputs import sqlite as _input_sqlite
