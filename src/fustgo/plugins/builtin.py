@@ -14,6 +14,7 @@ from fustgo.plugins.inputs import postgresql as _input_postgresql
 from fustgo.plugins.inputs import sqlite as _input_sqlite
 from fustgo.plugins.outputs import branching as _output_branching
 from fustgo.plugins.outputs import files as _output_files
+from fustgo.plugins.outputs import http as _output_http
 from fustgo.plugins.outputs import mysql as _output_mysql
 from fustgo.plugins.outputs import postgresql as _output_postgresql
 from fustgo.plugins.outputs import sqlite as _output_sqlite
