@@ -42,7 +42,8 @@ SAMPLE_ROWS = 10_000
 """Rows a sample aims at: enough for even quantiles at any sane parallelism, and small
 enough to order and count at planning time in a few milliseconds."""
 SEEK_POINTS = 1_000
-"""Index seeks of a seek sample (MySQL's recursive CTEs stop at 1,000 by default)."""
+"""Index seeks of a seek sample: each is one B-tree descent, so a sample costs milliseconds
+whatever the table's size."""
 BOUNDARY_FACTOR = 4
 """User-given boundaries make at most this many ranges per unit of parallelism."""
 UNIFORM_SLACK = 2.0
@@ -346,37 +347,47 @@ def seek_sample_sql(
     row_id: str,
     row_id_sql: str,
     where: str | None,
-    first: str,
-    step: str,
+    low: int,
+    high: int,
+    literal_points: bool,
     select: str,
 ) -> str:
     """A systematic sample by an integer row id (SQLite's rowid, MySQL's integer primary
-    key): `SEEK_POINTS` points spread over min..max of the id, each one index seek to the
-    next row with a key, joined back so the key keeps its column's collation. Each row
-    found counts once, however many points landed on it: with sparse ids (snowflakes) the
-    rows after big gaps would weigh as much as the gaps otherwise.
+    key): `SEEK_POINTS` points spread over `low..high`, each one index seek to the next row
+    with a key, joined back so the key keeps its column's collation. Each row found counts
+    once, however many points landed on it: with sparse ids (snowflakes) the rows after big
+    gaps would weigh as much as the gaps otherwise.
 
-    `first` and `step` are literals (DECIMALs in MySQL, so `first + step * i` cannot
-    overflow); `select` formats the grouped key `fg_j.<key>`.
+    SQLite seeks from a recursive CTE (a correlated `rowid >= point` is one seek each).
+    MariaDB scans the index for a correlated bound instead, so `literal_points` writes one
+    parenthesized `SELECT … LIMIT 1` per point, with the point as a constant (computed
+    here, so no SQL arithmetic can overflow). `select` formats the grouped `fg_j.<key>`.
     """
     condition = f"{key_sql} IS NOT NULL" + (f" AND ({where})" if where else "")
-    points = (
-        f"WITH RECURSIVE fg_g(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM fg_g "
-        f"WHERE i < {SEEK_POINTS - 1})"
-    )
-    seek = (
-        f"SELECT DISTINCT (SELECT {row_id_sql} FROM {source} WHERE {row_id_sql} >= {first} + "
-        f"{step} * fg_g.i AND {condition} ORDER BY {row_id_sql} LIMIT 1) AS fg_id FROM fg_g"
-    )
+    step = max(1, (int(high) - int(low)) // (SEEK_POINTS - 1))
+    prefix = ""
+    if literal_points:
+        seeks = " UNION ALL ".join(
+            f"(SELECT {row_id_sql} AS fg_id FROM {source} WHERE {row_id_sql} >= "
+            f"{int(low) + step * index} AND {condition} ORDER BY {row_id_sql} LIMIT 1)"
+            for index in range(SEEK_POINTS)
+            if int(low) + step * index <= int(high)
+        )
+        seek = f"SELECT DISTINCT fg_id FROM ({seeks}) fg_u"
+    else:
+        prefix = (
+            f"WITH RECURSIVE fg_g(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM fg_g "
+            f"WHERE i < {SEEK_POINTS - 1}) "
+        )
+        seek = (
+            f"SELECT DISTINCT (SELECT {row_id_sql} FROM {source} WHERE {row_id_sql} >= "
+            f"{int(low)} + {step} * fg_g.i AND {condition} ORDER BY {row_id_sql} LIMIT 1) "
+            "AS fg_id FROM fg_g"
+        )
     return (
-        f"{points} SELECT {select}, count(*) FROM {table} AS fg_j JOIN ({seek}) fg_s "
+        f"{prefix}SELECT {select}, count(*) FROM {table} AS fg_j JOIN ({seek}) fg_s "
         f"ON fg_j.{row_id} = fg_s.fg_id GROUP BY fg_j.{key_column} ORDER BY fg_j.{key_column}"
     )
-
-
-def seek_step(low: int, high: int) -> int:
-    """Distance between seek points so `SEEK_POINTS` of them span low..high."""
-    return max(1, (int(high) - int(low)) // (SEEK_POINTS - 1))
 
 
 def scan_step(rows: int | None) -> int:

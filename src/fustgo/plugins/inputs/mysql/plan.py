@@ -34,7 +34,6 @@ from fustgo.plugins.clients.splitting import (
     scan_sample_sql,
     scan_step,
     seek_sample_sql,
-    seek_step,
     unsupported_key,
 )
 
@@ -246,8 +245,8 @@ class Sampler:
             sql = seek_sample_sql(
                 table=f"{quote(plan.table[0])}.{quote(plan.table[1])}", source=plan.source,
                 key_column=column, key_sql=plan.key.sql, row_id=quote(plan.row_id),
-                row_id_sql=row_id, where=plan.where, first=f"{int(low)}.0",
-                step=f"{seek_step(low, high)}.0", select=f"fg_j.{column}",
+                row_id_sql=row_id, where=plan.where, low=int(low), high=int(high),
+                literal_points=True, select=f"fg_j.{column}",
             )  # fmt: skip
         elif forced:
             count = None

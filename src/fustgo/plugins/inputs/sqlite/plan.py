@@ -33,7 +33,6 @@ from fustgo.plugins.clients.splitting import (
     scan_sample_sql,
     scan_step,
     seek_sample_sql,
-    seek_step,
     unsupported_key,
 )
 from fustgo.plugins.clients.sqlite import (
@@ -414,9 +413,10 @@ class Sampler:
             if low is None:
                 return []
             sql = seek_sample_sql(
-                table=plan.source, source=plan.source, key_column=plan.key.sql,
+                # NOT INDEXED: each seek walks the rowid b-tree, never an index on the key
+                table=plan.source, source=f"{plan.source} NOT INDEXED", key_column=plan.key.sql,
                 key_sql=plan.key.sql, row_id=row_id, row_id_sql=row_id, where=where,
-                first=str(int(low)), step=str(seek_step(low, high)),
+                low=int(low), high=int(high), literal_points=False,
                 select=f"fg_j.{plan.key.sql}",
             )  # fmt: skip
         elif forced:
