@@ -9,12 +9,13 @@ from fustgo.plugins.inputs import files as _input_files
 from fustgo.plugins.inputs import generate as _input_generate
 from fustgo.plugins.inputs import http as _input_http
 from fustgo.plugins.inputs import http_server as _input_http_server
+from fustgo.plugins.inputs import kafka as _input_kafka
 from fustgo.plugins.inputs import mysql as _input_mysql
 from fustgo.plugins.inputs import postgresql as _input_postgresql
 from fustgo.plugins.inputs import sqlite as _input_sqlite
 from fustgo.plugins.outputs import branching as _output_branching
 from fustgo.plugins.outputs import files as _output_files
-from fustgo.plugins.outputs import http as _output_http
+from fustgo.plugins.outputs import kafka as _output_kafka
 from fustgo.plugins.outputs import mysql as _output_mysql
 from fustgo.plugins.outputs import postgresql as _output_postgresql
 from fustgo.plugins.outputs import sqlite as _output_sqlite
