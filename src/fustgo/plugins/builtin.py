@@ -15,6 +15,7 @@ from fustgo.plugins.inputs import postgresql as _input_postgresql
 from fustgo.plugins.inputs import sqlite as _input_sqlite
 from fustgo.plugins.outputs import branching as _output_branching
 from fustgo.plugins.outputs import files as _output_files
+from fustgo.plugins.outputs import http as _output_http
 from fustgo.plugins.outputs import kafka as _output_kafka
 from fustgo.plugins.outputs import mysql as _output_mysql
 from fustgo.plugins.outputs import postgresql as _output_postgresql
