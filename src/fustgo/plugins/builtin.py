@@ -13,6 +13,7 @@ from fustgo.plugins.inputs import kafka as _input_kafka
 from fustgo.plugins.inputs import mysql as _input_mysql
 from fustgo.plugins.inputs import postgresql as _input_postgresql
 from fustgo.plugins.inputs import sqlite as _input_sqlite
+from fustgo.plugins.inputs import websocket as _input_websocket
 from fustgo.plugins.outputs import branching as _output_branching
 from fustgo.plugins.outputs import files as _output_files
 from fustgo.plugins.outputs import http as _output_http
