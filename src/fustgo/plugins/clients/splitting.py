@@ -256,21 +256,25 @@ def _bindable(cut: int) -> int | float:
 
 
 def sample_boundaries(sample: Sequence[tuple[JSONValue, int]], parts: int) -> list[JSONValue]:
-    """At most `parts - 1` boundaries at the quantiles of an ordered, counted sample.
+    """At most `parts - 1` boundaries cutting an ordered, counted sample into ranges of
+    about equal weight.
 
-    A boundary is the first distinct key at which the keys before it reach the next
-    multiple of `total / parts`; the smallest key is never one, so no range is empty in
-    the sample, and a heavy key is one boundary however many quantiles it spans.
+    Walking the distinct keys, a key starts a new range when adding it to the current one
+    would overshoot the target (what is left over the ranges left) by more than stopping
+    short undershoots it. The smallest key is never a boundary, so no range is empty in
+    the sample, and a heavy key is one range's start however many quantiles it spans.
     """
-    total = sum(count for _, count in sample)
+    remaining = sum(count for _, count in sample)
     boundaries: list[JSONValue] = []
-    before, quantile = 0, 1
+    size = 0
     for value, count in sample:
-        if before > 0 and before * parts >= quantile * total and quantile < parts:
+        ranges_left = parts - len(boundaries)
+        target = remaining / ranges_left
+        if size > 0 and ranges_left > 1 and size + count - target > target - size:
             boundaries.append(value)
-            while quantile < parts and before * parts >= quantile * total:
-                quantile += 1
-        before += count
+            remaining -= size
+            size = 0
+        size += count
     return boundaries
 
 
