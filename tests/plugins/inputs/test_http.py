@@ -168,8 +168,8 @@ def test_resume_continues_at_the_page_after_the_checkpoint() -> None:
             "Authorization",
             "Basic " + base64.b64encode(b"ada:pw").decode(),
         ),
-        ({"api_key": {"value": "k1"}}, "X-API-Key", "k1"),
-        ({"api_key": {"header": "Api-Token", "value": "k2"}}, "Api-Token", "k2"),
+        ({"key_header": {"value": "k1"}}, "X-API-Key", "k1"),
+        ({"key_header": {"name": "Api-Token", "value": "k2"}}, "Api-Token", "k2"),
     ],
 )
 def test_auth_headers_reach_the_server(auth: dict[str, Any], header: str, expected: str) -> None:

@@ -65,7 +65,7 @@ def test_ndjson_body_with_put_and_chosen_fields() -> None:
     with http_server() as server:
         write(
             records(3), url=server.url, method="PUT", body_format="ndjson", fields=["id"],
-            api_key={"value": "k"},
+            key_header={"value": "k"},
         )  # fmt: skip
         (request,) = server.requests
         assert request.method == "PUT" and request.headers["X-API-Key"] == "k"

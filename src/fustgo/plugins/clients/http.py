@@ -45,7 +45,7 @@ class BasicAuth(PluginConfig):
 class ApiKey(PluginConfig):
     """An API key sent in a request header."""
 
-    header: str = Field(default="X-API-Key", min_length=1)
+    name: str = Field(default="X-API-Key", min_length=1)
     """The header that carries the key."""
     value: SecretStr
     """The key (write `${API_KEY}`)."""
@@ -56,13 +56,13 @@ class HttpSettings(PluginConfig):
 
     headers: dict[str, str] = Field(default_factory=dict)
     """Extra request headers (`Accept-Language`, API version headers…); put credentials in
-    `bearer_token`, `basic_auth` or `api_key`, which are kept out of logs."""
+    `bearer_token`, `basic_auth` or `key_header`, which are kept out of logs."""
     bearer_token: SecretStr | None = None
     """Sent as `Authorization: Bearer <token>` (write `${API_TOKEN}`)."""
     basic_auth: BasicAuth | None = None
     """Sent as `Authorization: Basic …`."""
-    api_key: ApiKey | None = None
-    """Sent in its own header (`X-API-Key` unless `header` says otherwise)."""
+    key_header: ApiKey | None = None
+    """An API key sent in its own header (`X-API-Key` unless `name` says otherwise)."""
     timeout: Duration = Field(default=10.0, gt=0)
     """How long one request may take (connect, send, wait, read) before it is retried."""
 
@@ -82,8 +82,8 @@ class HttpSettings(PluginConfig):
         if self.basic_auth is not None:
             pair = f"{self.basic_auth.username}:{self.basic_auth.password.get_secret_value()}"
             headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
-        if self.api_key is not None:
-            headers[self.api_key.header] = self.api_key.value.get_secret_value()
+        if self.key_header is not None:
+            headers[self.key_header.name] = self.key_header.value.get_secret_value()
         return headers
 
 
@@ -152,7 +152,7 @@ def refused(response: httpx.Response, url: str) -> TerminalError:
 def credentials_error(url: str, response: httpx.Response, where: str) -> TerminalError:
     return TerminalError(
         f"`{url}` answered {response.status_code} {response.reason_phrase}; check "
-        f"`{where}.bearer_token` (or `basic_auth`, `api_key`) and `{where}.headers`."
+        f"`{where}.bearer_token` (or `basic_auth`, `key_header`) and `{where}.headers`."
     )
 
 

@@ -116,7 +116,7 @@ async def connect(config: WebSocketInputConfig, where: str) -> Any:
         if status in (401, 403):
             raise TerminalError(
                 f"`{url}` refused the WebSocket with {status}; check `{where}.bearer_token` "
-                f"(or `basic_auth`, `api_key`) and `{where}.headers`."
+                f"(or `basic_auth`, `key_header`) and `{where}.headers`."
             ) from exc
         if status == 404:
             raise TerminalError(f"`{url}` answered 404; check `{where}.url`.") from exc
