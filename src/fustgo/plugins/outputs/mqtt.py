@@ -37,9 +37,6 @@ from fustgo.plugins.streams.base import OutgoingMessage, StreamOutput, StreamOut
 if TYPE_CHECKING:
     import aiomqtt
 
-INFLIGHT = 1000
-"""QoS 1/2 messages paho keeps on the wire before waiting for confirmations."""
-
 
 class MqttOutputConfig(StreamOutputConfig):
     """Publishes records to MQTT topics, one message each."""
@@ -110,7 +107,8 @@ class MqttOutput(StreamOutput[MqttOutputConfig]):
         identifier = client_id(self.config.connection, self.context.pipeline_name, self._where)
         client = make_client(self.config.connection, identifier)
         client.pending_calls_threshold = 1 << 30  # many pending publishes are the point
-        client._client.max_inflight_messages_set(INFLIGHT)  # paho's default is 20
+        # paho keeps its default of 20 unconfirmed messages on the wire: Mosquitto (default
+        # `max_inflight_messages 20`) confirms but drops QoS 2 messages beyond that.
         await connect(client, self.config.connection, self._where)
         self._client = client
 
