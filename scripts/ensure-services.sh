@@ -27,4 +27,6 @@ ensure postgresql 5432 bash -c 'pg_ctlcluster --skip-systemctl-redirect $(ls /et
 ensure mariadb 3306 start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd || status=1
 ensure redis 6379 redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" \
   --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log || status=1
+ensure rabbitmq 5672 rabbitmq-server -detached || status=1
+ensure mosquitto 1883 mosquitto -d -c /etc/mosquitto/mosquitto.conf || status=1
 exit $status
