@@ -94,7 +94,7 @@ class MqttInputConfig(StreamInputConfig):
 @register_input(
     "mqtt",
     config=MqttInputConfig,
-    family="mqtt",
+    family="mq",
     title="MQTT topics",
     capabilities={"streaming", "acks"},
     examples=[

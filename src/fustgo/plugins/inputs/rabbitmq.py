@@ -84,7 +84,7 @@ class RabbitMQInputConfig(StreamInputConfig):
 @register_input(
     "rabbitmq",
     config=RabbitMQInputConfig,
-    family="rabbitmq",
+    family="mq",
     title="RabbitMQ queue",
     capabilities={"streaming", "acks", "split"},
     examples=[

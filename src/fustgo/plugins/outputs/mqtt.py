@@ -73,7 +73,7 @@ class MqttOutputConfig(StreamOutputConfig):
 @register_output(
     "mqtt",
     config=MqttOutputConfig,
-    family="mqtt",
+    family="mq",
     title="MQTT topics",
     examples=[
         {

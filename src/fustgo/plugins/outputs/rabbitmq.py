@@ -86,7 +86,7 @@ class RabbitMQOutputConfig(StreamOutputConfig):
 @register_output(
     "rabbitmq",
     config=RabbitMQOutputConfig,
-    family="rabbitmq",
+    family="mq",
     title="RabbitMQ exchange",
     examples=[
         {
