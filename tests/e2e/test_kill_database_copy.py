@@ -1,5 +1,8 @@
-"""`kill -9` a PostgreSQL → PostgreSQL copy midway, run it again: every row arrives, and
-what is sent twice is at most one batch per split (checkpoint after every batch)."""
+"""`kill -9` a PostgreSQL → PostgreSQL copy midway, run it again: every row arrives.
+
+On the row path (a processor in between) what is sent twice is at most one batch per split
+(checkpoint after every batch); on the binary COPY pass-through (no processor) a split is
+one transaction, so nothing is sent twice."""
 
 from __future__ import annotations
 
@@ -32,7 +35,8 @@ settings:
 input:
   type: postgresql
   connection: {{host: 127.0.0.1, database: test, user: postgres}}
-  query: {{table: {schema}.source, split_key: id}}
+  query: {{table: {schema}.source, {split}}}
+{processors}
 output:
   type: postgresql
   connection: {{host: 127.0.0.1, database: test, user: postgres}}
@@ -67,9 +71,11 @@ def schema() -> Iterator[str]:
         pg(f'DROP SCHEMA "{name}" CASCADE')
 
 
-def test_kill_9_then_rerun_resends_at_most_one_batch_per_split(schema: str, tmp_path: Path) -> None:
-    pipeline = tmp_path / "pipeline.yaml"
-    pipeline.write_text(PIPELINE.format(schema=schema, splits=SPLITS, batch=BATCH))
+ROW_PATH = "pipeline: {processors: [{type: filter, condition: 'id IS NOT NULL'}]}"
+
+
+def kill_midway(pipeline: Path, schema: str, tmp_path: Path) -> None:
+    """Start the run, SIGKILL it once a quarter of the rows is in, then run it again."""
     process = subprocess.Popen(
         fustgo_command("run", str(pipeline), "--quiet"),
         cwd=tmp_path,
@@ -90,6 +96,17 @@ def test_kill_9_then_rerun_resends_at_most_one_batch_per_split(schema: str, tmp_
     assert again.exit_code == 0, again.stdout + again.stderr
     assert again.summary is not None and again.summary["resumed"] is True
 
+
+def test_kill_9_on_the_row_path_resends_at_most_one_batch_per_split(
+    schema: str, tmp_path: Path
+) -> None:
+    pipeline = tmp_path / "pipeline.yaml"
+    pipeline.write_text(
+        PIPELINE.format(
+            schema=schema, splits=SPLITS, batch=BATCH, split="split_key: id", processors=ROW_PATH
+        )
+    )
+    kill_midway(pipeline, schema, tmp_path)
     count, distinct = pg(f'SELECT count(*), count(DISTINCT id) FROM "{schema}".target')[0]
     assert distinct == ROWS
     assert count - ROWS <= SPLITS * BATCH, f"{count - ROWS} rows were sent twice"
@@ -107,3 +124,14 @@ def test_kill_9_then_rerun_resends_at_most_one_batch_per_split(schema: str, tmp_
     )
     assert report.ok, report.describe()
     assert report.source.rows == report.target.rows == ROWS
+
+
+def test_kill_9_during_a_pass_through_copy_sends_nothing_twice(schema: str, tmp_path: Path) -> None:
+    # Four splits copied one after the other: the kill lands between two split commits.
+    pipeline = tmp_path / "pipeline.yaml"
+    split = "split: {key: id, boundaries: [100001, 200001, 300001]}"
+    pipeline.write_text(
+        PIPELINE.format(schema=schema, splits=1, batch=BATCH, split=split, processors="")
+    )
+    kill_midway(pipeline, schema, tmp_path)
+    assert pg(f'SELECT count(*), count(DISTINCT id) FROM "{schema}".target')[0] == (ROWS, ROWS)

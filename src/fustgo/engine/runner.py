@@ -41,7 +41,7 @@ from fustgo.engine.limits import SpeedLimiter
 from fustgo.engine.retry import retry_async
 from fustgo.engine.settings import RunSettings
 from fustgo.engine.stats import ProgressSnapshot, RunStats, RunStatus, RunSummary, StageSummary
-from fustgo.plugins.api import Input, Output, Plugin, Processor, RejectedRecords
+from fustgo.plugins.api import Input, Output, Plugin, Processor, RejectedRecords, Transfer
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +154,7 @@ class Runner:
         )
         self._retries = 0
         self._splits_finished: set[str] = set()
+        self._transfer: Transfer | None = None
 
     # ----------------------------------------------------------------------------- control
 
@@ -181,6 +182,7 @@ class Runner:
         try:
             await self._retry(self.parts.input.open, "opening `input`")
             splits = await self._plan()
+            self._transfer = await self._direct_transfer()
             self.observer.on_start(self.stats.snapshot())
             ticker = asyncio.create_task(self._tick())
             error = await self._pump(splits)
@@ -323,12 +325,72 @@ class Runner:
                 return
             await self._read_split(split, resume_points.get(split.id))
 
+    async def _direct_transfer(self) -> Transfer | None:
+        """The input's way to copy splits straight into the output, when it has one and
+        nothing in between needs the records (see `Input.direct_transfer`)."""
+        if self.parts.processors:
+            return None
+        transfer = self.parts.input.direct_transfer(self.parts.output)
+        schema = self.parts.input.schema()
+        if transfer is None or schema is None:
+            return None
+        await self._retry(lambda: self.parts.output.open(schema), "opening `output`")
+        self._output_opened = True
+        if not await transfer.prepare():
+            return None
+        log.info("Splits are copied by %s.", transfer.description)
+        return transfer
+
+    async def _copy_split(self, transfer: Transfer, split: Split) -> bool:
+        """Copy a split with the transfer; False when the target refused a row, so the
+        split must be read the ordinary way to isolate it."""
+        loop = asyncio.get_running_loop()
+        streamed = [0, 0]  # rows and bytes counted for the attempt under way
+
+        def count(rows: int, nbytes: int) -> None:
+            streamed[0] += rows
+            streamed[1] += nbytes
+            self.stats.records_read += rows
+            self.stats.records_written += rows
+            self.stats.bytes_read += nbytes
+
+        def progress(rows: int, nbytes: int) -> None:  # called from the copying thread
+            loop.call_soon_threadsafe(count, rows, nbytes)
+
+        async def attempt() -> int:
+            count(-streamed[0], -streamed[1])  # a retried copy starts from nothing
+            return await transfer.copy(split, progress)
+
+        started = time.perf_counter()
+        try:
+            rows = int(await self._retry(attempt, f"copying split `{split.id}`"))  # type: ignore[call-overload]
+        except DataError as exc:
+            count(-streamed[0], -streamed[1])
+            log.warning(
+                "The target refused a row of split `%s` (%s); reading that split record by "
+                "record to isolate it.", split.id, exc,
+            )  # fmt: skip
+            return False
+        count(rows - streamed[0], 0)  # the server's exact count
+        output = self.parts.output.stats()
+        output.records_written += rows
+        output.bytes_written += streamed[1]
+        self._output_stage.records_in += rows
+        self._output_stage.records_out += rows
+        self._output_stage.seconds += time.perf_counter() - started
+        done = Checkpoint(split_id=split.id, position={}, records=rows, split_done=True)
+        await self._channel.put(_WriteItem(None, done), 0, 0)
+        return True
+
     async def _read_split(self, split: Split, checkpoint: Checkpoint | None) -> None:
         """Read one split while processing the batch before: parsing and processing overlap.
 
         A reader task runs up to `PREFETCH_BATCHES` ahead of the processing, so on two
         cores a CSV block is parsed while the previous one goes through the processors.
         """
+        copied = self._transfer is not None and checkpoint is None
+        if copied and await self._copy_split(self._transfer, split):  # type: ignore[arg-type]
+            return
         position = {"checkpoint": checkpoint}
         ready: asyncio.Queue[Batch | None] = asyncio.Queue(maxsize=PREFETCH_BATCHES)
 

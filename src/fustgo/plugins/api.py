@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol, TypeVar
@@ -222,6 +222,15 @@ class Input(Plugin[ConfigT]):
         """
         return None
 
+    def direct_transfer(self, output: Output[Any]) -> Transfer | None:
+        """A way to move whole splits into `output` without decoding rows, or None.
+
+        Offered when the pipeline has no processors and the output speaks the same
+        engine (PostgreSQL → PostgreSQL: the binary COPY stream is passed through). The
+        runner opens the output first; `Transfer.prepare` may still decline.
+        """
+        return None
+
     def progress(self) -> Progress:
         """Totals for the progress bar; valid after `splits`."""
         return Progress()
@@ -277,6 +286,26 @@ class Processor(Plugin[ConfigT]):
         """Count records this processor dropped on purpose (thread-safe)."""
         with self._rejected_lock:
             self._stats.records_filtered += records
+
+
+class Transfer(Protocol):
+    """Copies splits from an input to an output of the same engine, bytes unparsed.
+
+    A split is copied all or nothing (one target transaction), so a split interrupted
+    midway leaves no rows and is copied again whole; its checkpoint is only "done".
+    """
+
+    description: str
+
+    async def prepare(self) -> bool:
+        """Check the target (types, columns) now that the output is open; False declines."""
+        ...
+
+    async def copy(self, split: Split, progress: Callable[[int, int], None]) -> int:
+        """Copy one split and return its exact row count; `progress(rows, bytes)` reports
+        what streamed since the last call. A `DataError` means the target refused a row:
+        the runner then reads the split the ordinary way to isolate the bad rows."""
+        ...
 
 
 class Output(Plugin[ConfigT]):

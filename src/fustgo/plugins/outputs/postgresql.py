@@ -15,6 +15,7 @@ backend is reconnected and the batch written again.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -216,6 +217,31 @@ class PostgresqlOutput(BlockingTableOutput[PostgresqlOutputConfig]):
 
     def _truncate_sql(self) -> str:
         return f"TRUNCATE {qualified(self.config.write.table)}"
+
+    # -- direct copies (`inputs.postgresql.transfer`) -------------------------------------
+
+    def column_types(self) -> dict[str, str]:
+        """The target's columns and their declared types (after `open`)."""
+        return {name: column.declared for name, column in self._columns.items()}
+
+    async def start_direct_copy(self) -> str:
+        """Before splits are copied around this output: empty the table now when the mode
+        says so (once, committed); the qualified table the copies go into."""
+        await asyncio.to_thread(self._locked, self._empty_if_pending)
+        return qualified(self.config.write.table)
+
+    def _empty_if_pending(self) -> None:
+        if not self._truncate_pending:
+            return
+        try:
+            if self._connection is None:
+                self._connect()
+            self._begin()
+            self._run(self._truncate_sql(), f"Emptying {self._target}")
+            self._commit()
+        except Exception as exc:
+            raise self._failed(exc, f"Emptying {self._target}") from exc
+        self._truncate_pending = False
 
     # -- writing ------------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ from pydantic import Field
 
 from fustgo.engine.batch import Batch, BatchMetadata, Checkpoint, JSONValue, Split
 from fustgo.engine.errors import RetryableError, TerminalError
-from fustgo.plugins.api import PluginContext
+from fustgo.plugins.api import Output, PluginContext, Transfer
 from fustgo.plugins.clients.incremental import IncrementalInput, PostgresDialect, Rows
 from fustgo.plugins.clients.pool import Deadline
 from fustgo.plugins.clients.postgresql import (
@@ -244,6 +244,12 @@ class PostgresqlInput(IncrementalInput, BlockingTableInput[PostgresqlInputConfig
             source, plan.label, plan.where, columns, tiebreak, key, unique, not not_null, oid,
             key_kind, samplable=kind in ("r", "m"),
         )  # fmt: skip
+
+    def direct_transfer(self, output: Output[Any]) -> Transfer | None:
+        """Splits passed through as binary COPY data into a `postgresql` output."""
+        from fustgo.plugins.inputs.postgresql.transfer import offer
+
+        return offer(self, output)
 
     # -- splits -------------------------------------------------------------------------
 

@@ -120,21 +120,7 @@ class ReadPlan:
         items = [f'{column.select} AS "c{index}"' for index, column in enumerate(self.columns)]
         order = self.order(split)
         items += [f'{key.sql}::text AS "k{index}"' for index, key in enumerate(order)]
-        conditions = [f"({self.where})"] if self.where else []
-        conditions += window_conditions(split)  # an incremental run's window
-        kind = split.params.get("kind")
-        if kind == "range":
-            assert self.key is not None
-            if split.params["lo"] is not None:
-                conditions.append(f"{self.key.sql} >= {self.key_literal(split.params['lo'])}")
-            if split.params["hi"] is not None:
-                bound = "<=" if split.params["last"] else "<"
-                conditions.append(f"{self.key.sql} {bound} {self.key_literal(split.params['hi'])}")
-            elif split.params["lo"] is None:  # the one range of an unsplit key: not NULL
-                conditions.append(f"{self.key.sql} IS NOT NULL")
-        elif kind == "null_key":
-            assert self.key is not None
-            conditions.append(f"{self.key.sql} IS NULL")
+        conditions = self.conditions(split)
         last = position.get("last")
         if order and isinstance(last, list):
             columns = ", ".join(key.sql for key in order)
@@ -151,6 +137,32 @@ class ReadPlan:
         elif position.get("offset"):
             sql += f" OFFSET {int(position['offset'])}"  # type: ignore[arg-type]
         return sql
+
+    def copy_sql(self, split: Split) -> str:
+        """Every row of the split, its columns as stored (for a binary COPY pass-through)."""
+        items = ", ".join(f"q.{quote(column.name)}" for column in self.columns)
+        conditions = self.conditions(split)
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        return f"SELECT {items} FROM {self.source}{where}"
+
+    def conditions(self, split: Split) -> list[str]:
+        """What a row must meet to be in the split: `where`, the window, the key range."""
+        conditions = [f"({self.where})"] if self.where else []
+        conditions += window_conditions(split)  # an incremental run's window
+        kind = split.params.get("kind")
+        if kind == "range":
+            assert self.key is not None
+            if split.params["lo"] is not None:
+                conditions.append(f"{self.key.sql} >= {self.key_literal(split.params['lo'])}")
+            if split.params["hi"] is not None:
+                bound = "<=" if split.params["last"] else "<"
+                conditions.append(f"{self.key.sql} {bound} {self.key_literal(split.params['hi'])}")
+            elif split.params["lo"] is None:  # the one range of an unsplit key: not NULL
+                conditions.append(f"{self.key.sql} IS NOT NULL")
+        elif kind == "null_key":
+            assert self.key is not None
+            conditions.append(f"{self.key.sql} IS NULL")
+        return conditions
 
     def next_position(
         self, page: pa.Table, split: Split, position: dict[str, JSONValue]
