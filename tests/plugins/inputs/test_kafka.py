@@ -241,8 +241,11 @@ def pipeline(tmp_path: Path, broker: KafkaBroker, topic: str, group: str, idle: 
 
 
 def target_ids(tmp_path: Path) -> list[int]:
-    with sqlite3.connect(tmp_path / "out.db") as connection:
-        return [row[0] for row in connection.execute("SELECT id FROM orders ORDER BY id")]
+    try:
+        with sqlite3.connect(tmp_path / "out.db") as connection:
+            return [row[0] for row in connection.execute("SELECT id FROM orders ORDER BY id")]
+    except sqlite3.OperationalError:  # the output has not created the table yet
+        return []
 
 
 def test_poison_message_goes_to_the_dead_letter_with_its_offset_and_the_run_goes_on(
@@ -268,7 +271,9 @@ def test_sigterm_drains_commits_and_the_next_run_reads_only_new_messages(
 ) -> None:
     topic = kafka_broker.create_topic(unique("drain"), partitions=2)
     group = unique("g")
-    kafka_broker.produce(topic, [{"id": i, "v": "a"} for i in range(2000)])
+    kafka_broker.produce(
+        topic, [{"id": i, "v": "a"} for i in range(2000)], keys=[b"%d" % i for i in range(2000)]
+    )
     path = pipeline(tmp_path, kafka_broker, topic, group, idle=None)  # runs until stopped
     process = subprocess.Popen(
         fustgo_command("run", str(path), "--quiet"),
@@ -283,7 +288,7 @@ def test_sigterm_drains_commits_and_the_next_run_reads_only_new_messages(
         time.sleep(0.1)
     process.send_signal(signal.SIGTERM)
     assert process.wait(30) == 128 + signal.SIGTERM
-    assert sum(kafka_broker.committed(group, topic, 2)) == 2000
+    assert sum(max(0, offset) for offset in kafka_broker.committed(group, topic, 2)) == 2000
     kafka_broker.produce(topic, [{"id": i, "v": "b"} for i in range(2000, 2010)])
     path = pipeline(tmp_path, kafka_broker, topic, group, idle="1s")
     again = run_fustgo("run", str(path), cwd=tmp_path, summary_path=tmp_path / "s.json")

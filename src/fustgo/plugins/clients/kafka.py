@@ -166,11 +166,16 @@ class BrokerErrors:
     def __init__(self, logger: logging.Logger) -> None:
         self.logger = logger
         self.last: KafkaError | None = None
+        self.fatal: KafkaError | None = None
+        """The first fatal error (the client cannot go on: an idempotent producer whose
+        broker forgot its id), if any."""
         self._lock = threading.Lock()
 
     def __call__(self, error: KafkaError) -> None:
         with self._lock:
             self.last = error
+            if error.fatal() and self.fatal is None:
+                self.fatal = error
         self.logger.debug("librdkafka: %s", error.str())
 
     def take(self) -> KafkaError | None:

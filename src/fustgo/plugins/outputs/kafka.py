@@ -18,7 +18,6 @@ would lose it.
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from typing import Any, Literal, Self
 
@@ -113,7 +112,6 @@ class KafkaOutput(StreamOutput[KafkaOutputConfig]):
         self.errors = BrokerErrors(self.context.logger)
         self._producer: Any = None
         self._failed: list[tuple[Any, Any]] = []
-        self._failed_lock = threading.Lock()
 
     def _settings(self) -> dict[str, Any]:
         config = self.config
@@ -181,9 +179,10 @@ class KafkaOutput(StreamOutput[KafkaOutputConfig]):
         producer.poll(0)
 
     def _on_delivery(self, error: Any, message: Any) -> None:
+        # Called by librdkafka inside poll/flush, which run one at a time (the runner
+        # awaits each write and flush): no lock, and nothing here may raise.
         if error is not None:
-            with self._failed_lock:
-                self._failed.append((error, message))
+            self._failed.append((error, message))
 
     async def flush(self) -> None:
         if self._producer is not None:
@@ -191,12 +190,22 @@ class KafkaOutput(StreamOutput[KafkaOutputConfig]):
 
     def _flush(self) -> None:
         producer = self._producer
+        from confluent_kafka import KafkaException
+
         deadline = time.monotonic() + self.config.delivery_timeout + 5
-        remaining = producer.flush(self.config.delivery_timeout + 5)
-        while remaining and time.monotonic() < deadline:
-            remaining = producer.flush(1)
-        with self._failed_lock:
-            failed, self._failed = self._failed, []
+        remaining = 1
+        try:
+            while remaining and time.monotonic() < deadline and self.errors.fatal is None:
+                remaining = producer.flush(0.5)
+        except KafkaException as exc:
+            raise translate(exc, "Flushing to Kafka", self.config.connection, WHERE) from exc
+        if self.errors.fatal is not None:
+            raise TerminalError(
+                f"The Kafka producer for topic `{self.config.topic}` cannot go on: "
+                f"{self.errors.fatal.str()}. Nothing after the last checkpoint counts as "
+                "delivered: the next run sends it again."
+            )
+        failed, self._failed = self._failed, []
         servers = self.config.connection.servers
         if failed:
             resend = [(e, m) for e, m in failed if e.name() in _RESEND]
