@@ -118,3 +118,41 @@ def test_third_party_plugins_load_from_the_entry_point_group(tmp_path: Path) -> 
     mine = [p for p in entries if p["name"] == "reverse_rows"]
     assert mine, f"the entry-point plugin is missing from: {[p['name'] for p in entries]}"
     assert mine[0]["kind"] == "processor"
+
+
+def test_the_builtin_table_matches_what_each_module_registers() -> None:
+    import importlib
+
+    from fustgo.plugins.builtin import BUILTIN
+    from fustgo.plugins.registry import REGISTRY, default_registry
+
+    default_registry()
+    for kind, plugins in BUILTIN.items():
+        for module in set(plugins.values()):
+            importlib.import_module(module)
+    for kind, plugins in BUILTIN.items():
+        registered = {
+            info.name: info.cls.__module__
+            for info in REGISTRY.all(kind)
+            if info.source == "builtin"
+        }
+        assert registered == plugins, kind
+
+
+def test_a_run_imports_only_the_plugins_it_names() -> None:
+    code = (
+        "import sys\n"
+        "from fustgo.plugins.registry import default_registry\n"
+        "registry = default_registry()\n"
+        "registry.get('input', 'csv'); registry.get('output', 'sqlite')\n"
+        "assert 'kafka' in registry.names('input')\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('fustgo.plugins.')\n"
+        "                and ('.inputs.' in m or '.outputs.' in m or '.processors.' in m))\n"
+        "print(' '.join(loaded))\n"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert "fustgo.plugins.inputs.files.csv" in found
+    assert "fustgo.plugins.outputs.sqlite" in found
+    assert not [m for m in found if "kafka" in m or "postgresql" in m or "processors." in m]

@@ -1,41 +1,75 @@
-"""Importing this module registers every built-in plugin.
+"""The built-in plugins by kind and name, and the module that registers each.
 
-Each module below registers its plugins with the decorators of `fustgo.plugins.registry`;
-driver libraries are imported inside the plugins' `open()`, never here.
+The registry imports a plugin's module only when the plugin is first asked for, so `fustgo
+run` imports the few plugins its pipeline names, not all of them (and no driver library:
+drivers are imported inside the plugins' `open()`). `tests/plugins/test_registry.py`
+checks that this table and what the modules register agree.
 """
 
-# ruff: noqa: F401
-from fustgo.plugins.inputs import files as _input_files
-from fustgo.plugins.inputs import generate as _input_generate
-from fustgo.plugins.inputs import http as _input_http
-from fustgo.plugins.inputs import http_server as _input_http_server
-from fustgo.plugins.inputs import kafka as _input_kafka
-from fustgo.plugins.inputs import mqtt as _input_mqtt
-from fustgo.plugins.inputs import mysql as _input_mysql
-from fustgo.plugins.inputs import postgresql as _input_postgresql
-from fustgo.plugins.inputs import rabbitmq as _input_rabbitmq
-from fustgo.plugins.inputs import sqlite as _input_sqlite
-from fustgo.plugins.inputs import websocket as _input_websocket
-from fustgo.plugins.outputs import branching as _output_branching
-from fustgo.plugins.outputs import files as _output_files
-from fustgo.plugins.outputs import http as _output_http
-from fustgo.plugins.outputs import kafka as _output_kafka
-from fustgo.plugins.outputs import mqtt as _output_mqtt
-from fustgo.plugins.outputs import mysql as _output_mysql
-from fustgo.plugins.outputs import postgresql as _output_postgresql
-from fustgo.plugins.outputs import rabbitmq as _output_rabbitmq
-from fustgo.plugins.outputs import sqlite as _output_sqlite
-from fustgo.plugins.outputs import stdout as _output_stdout
-from fustgo.plugins.processors import aggregate as _processor_aggregate
-from fustgo.plugins.processors import conditional as _processor_conditional
-from fustgo.plugins.processors import date_format as _processor_date_format
-from fustgo.plugins.processors import deduplicate as _processor_deduplicate
-from fustgo.plugins.processors import enrichment as _processor_enrichment
-from fustgo.plugins.processors import filter as _processor_filter
-from fustgo.plugins.processors import json_codec as _processor_json_codec
-from fustgo.plugins.processors import mapping as _processor_mapping
-from fustgo.plugins.processors import merge as _processor_merge
-from fustgo.plugins.processors import regex_extract as _processor_regex_extract
-from fustgo.plugins.processors import split as _processor_split
-from fustgo.plugins.processors import sql as _processor_sql
-from fustgo.plugins.processors import transform as _processor_transform
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fustgo.plugins.registry import PluginKind, Registry
+
+BUILTIN: dict[PluginKind, dict[str, str]] = {
+    "input": {
+        "csv": "fustgo.plugins.inputs.files.csv",
+        "generate": "fustgo.plugins.inputs.generate",
+        "http": "fustgo.plugins.inputs.http",
+        "http_server": "fustgo.plugins.inputs.http_server",
+        "json": "fustgo.plugins.inputs.files.json",
+        "kafka": "fustgo.plugins.inputs.kafka",
+        "mariadb": "fustgo.plugins.inputs.mysql",
+        "mqtt": "fustgo.plugins.inputs.mqtt",
+        "mysql": "fustgo.plugins.inputs.mysql",
+        "parquet": "fustgo.plugins.inputs.files.parquet",
+        "postgresql": "fustgo.plugins.inputs.postgresql",
+        "rabbitmq": "fustgo.plugins.inputs.rabbitmq",
+        "sqlite": "fustgo.plugins.inputs.sqlite",
+        "tidb": "fustgo.plugins.inputs.mysql",
+        "websocket": "fustgo.plugins.inputs.websocket",
+    },
+    "processor": {
+        "aggregate": "fustgo.plugins.processors.aggregate.processor",
+        "conditional": "fustgo.plugins.processors.conditional",
+        "date_format": "fustgo.plugins.processors.date_format",
+        "deduplicate": "fustgo.plugins.processors.deduplicate",
+        "enrichment": "fustgo.plugins.processors.enrichment",
+        "filter": "fustgo.plugins.processors.filter",
+        "json_decode": "fustgo.plugins.processors.json_codec.decode",
+        "json_encode": "fustgo.plugins.processors.json_codec.encode",
+        "mapping": "fustgo.plugins.processors.mapping",
+        "merge": "fustgo.plugins.processors.merge",
+        "regex_extract": "fustgo.plugins.processors.regex_extract",
+        "split": "fustgo.plugins.processors.split",
+        "sql": "fustgo.plugins.processors.sql",
+        "transform": "fustgo.plugins.processors.transform.processor",
+    },
+    "output": {
+        "broker": "fustgo.plugins.outputs.branching",
+        "csv": "fustgo.plugins.outputs.files.csv",
+        "drop": "fustgo.plugins.outputs.stdout",
+        "http": "fustgo.plugins.outputs.http",
+        "json": "fustgo.plugins.outputs.files.json",
+        "kafka": "fustgo.plugins.outputs.kafka",
+        "mariadb": "fustgo.plugins.outputs.mysql",
+        "mqtt": "fustgo.plugins.outputs.mqtt",
+        "mysql": "fustgo.plugins.outputs.mysql",
+        "parquet": "fustgo.plugins.outputs.files.parquet",
+        "postgresql": "fustgo.plugins.outputs.postgresql",
+        "rabbitmq": "fustgo.plugins.outputs.rabbitmq",
+        "sqlite": "fustgo.plugins.outputs.sqlite",
+        "stdout": "fustgo.plugins.outputs.stdout",
+        "switch": "fustgo.plugins.outputs.branching",
+        "tidb": "fustgo.plugins.outputs.mysql",
+    },
+}
+
+
+def declare_builtins(registry: Registry) -> None:
+    """Make every built-in plugin known to `registry` by name (imports nothing)."""
+    for kind, plugins in BUILTIN.items():
+        for name, module in plugins.items():
+            registry.declare(kind, name, module)

@@ -1,7 +1,9 @@
 """The plugin registry: every input, processor and output, by kind and name.
 
-Built-in plugins register with the decorators below when `fustgo.plugins.builtin` is
-imported. Third-party packages add plugins through the entry-point group `fustgo.plugins`:
+Built-in plugins are declared by name in `fustgo.plugins.builtin` and their module is
+imported the first time one of them is asked for (its decorators then register it), so a
+run imports only the plugins its pipeline names; listing or documenting them all imports
+them all. Third-party packages add plugins through the entry-point group `fustgo.plugins`:
 each entry point names a module (imported, so its decorators run) or a callable that takes
 the registry. Registering and listing plugins imports no driver library.
 """
@@ -9,6 +11,7 @@ the registry. Registering and listing plugins imports no driver library.
 from __future__ import annotations
 
 import difflib
+import importlib
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -77,7 +80,32 @@ class Registry:
     _disabled: dict[PluginKind, set[str]] = field(
         default_factory=lambda: {kind: set() for kind in PLUGIN_KINDS}
     )
+    _declared: dict[PluginKind, dict[str, str]] = field(
+        default_factory=lambda: {kind: {} for kind in PLUGIN_KINDS}
+    )
+    """Plugins known by name whose module is not imported yet (name → module)."""
     _entry_points_loaded: bool = False
+
+    def declare(self, kind: PluginKind, name: str, module: str) -> None:
+        """Make `name` known; its module is imported (and registers it) when first used."""
+        if name not in self._plugins[kind]:
+            self._declared[kind][name] = module
+
+    def _resolve(self, kind: PluginKind, name: str) -> PluginInfo | None:
+        info = self._plugins[kind].get(name)
+        module = self._declared[kind].pop(name, None)
+        if info is None and module is not None:
+            importlib.import_module(module)
+            info = self._plugins[kind].get(name)
+            if info is None:
+                raise ConfigError(
+                    f"Module `{module}` is declared to provide the {kind} plugin `{name}` but "
+                    "did not register it; this is a bug in FustGo's built-in plugin table."
+                )
+        return info
+
+    def _known(self, kind: PluginKind) -> set[str]:
+        return set(self._plugins[kind]) | set(self._declared[kind])
 
     def add(self, info: PluginInfo) -> None:
         existing = self._plugins[info.kind].get(info.name)
@@ -93,10 +121,11 @@ class Registry:
                 f"known: {sorted(KNOWN_CAPABILITIES)}."
             )
         self._plugins[info.kind][info.name] = info
+        self._declared[info.kind].pop(info.name, None)
 
     def get(self, kind: PluginKind, name: str) -> PluginInfo:
         """The plugin, or a `ConfigError` that suggests the closest name."""
-        info = self._plugins[kind].get(name)
+        info = self._resolve(kind, name)
         if info is None:
             hint = self.suggest(kind, name)
             suffix = f" Did you mean `{hint}`?" if hint else ""
@@ -111,21 +140,25 @@ class Registry:
         return info
 
     def find(self, kind: PluginKind, name: str) -> PluginInfo | None:
-        return self._plugins[kind].get(name)
+        return self._resolve(kind, name)
 
     def is_enabled(self, kind: PluginKind, name: str) -> bool:
-        return name in self._plugins[kind] and name not in self._disabled[kind]
+        return name in self._known(kind) and name not in self._disabled[kind]
 
     def suggest(self, kind: PluginKind, name: str) -> str | None:
         """The registered name closest to a misspelled one, if any is close."""
-        matches = difflib.get_close_matches(name, list(self._plugins[kind]), n=1, cutoff=0.6)
+        matches = difflib.get_close_matches(name, sorted(self._known(kind)), n=1, cutoff=0.6)
         return matches[0] if matches else None
 
     def names(self, kind: PluginKind) -> list[str]:
-        return sorted(self._plugins[kind])
+        return sorted(self._known(kind))
 
     def all(self, kind: PluginKind | None = None) -> list[PluginInfo]:
+        """Every plugin (of one kind), importing the modules of those not loaded yet."""
         kinds = (kind,) if kind else PLUGIN_KINDS
+        for each in kinds:
+            for name in list(self._declared[each]):
+                self._resolve(each, name)
         return [self._plugins[k][n] for k in kinds for n in sorted(self._plugins[k])]
 
     def apply_switches(
@@ -142,14 +175,14 @@ class Registry:
         for kind, names in (enabled or {}).items():
             wanted = set(names)
             self._check_known(kind, wanted, "plugins.enabled")
-            self._disabled[kind] |= set(self._plugins[kind]) - wanted
+            self._disabled[kind] |= self._known(kind) - wanted
         for kind, names in (disabled or {}).items():
             unwanted = set(names)
             self._check_known(kind, unwanted, "plugins.disabled")
             self._disabled[kind] |= unwanted
 
     def _check_known(self, kind: PluginKind, names: set[str], where: str) -> None:
-        for name in sorted(names - set(self._plugins[kind])):
+        for name in sorted(names - self._known(kind)):
             hint = self.suggest(kind, name)
             suffix = f" Did you mean `{hint}`?" if hint else ""
             raise ConfigError(f"`{where}.{kind}` names an unknown plugin `{name}`.{suffix}")
@@ -234,7 +267,8 @@ register_output = _Registrar("output", Output)
 
 def default_registry() -> Registry:
     """The registry with every built-in plugin and the installed third-party ones."""
-    import fustgo.plugins.builtin  # noqa: F401  (importing registers the built-ins)
+    from fustgo.plugins.builtin import declare_builtins
 
+    declare_builtins(REGISTRY)
     REGISTRY.load_entry_points()
     return REGISTRY

@@ -181,7 +181,7 @@ class HttpInputConfig(HttpSettings):
         {
             "type": "http",
             "url": "https://api.example.com/v1/orders",
-            "bearer_token": "${API_TOKEN}",
+            "bearer_token": "${API_TOKEN:}",
             "records_path": "data",
             "pagination": {"type": "cursor", "cursor_path": "meta.next_cursor"},
             "incremental": {"field": "updated_at", "param": "updated_since"},

@@ -98,7 +98,7 @@ class HttpServerInputConfig(StreamInputConfig):
             "host": "0.0.0.0",
             "port": 8080,
             "path": "/events",
-            "auth_token": "${INGEST_TOKEN}",
+            "auth_token": "${INGEST_TOKEN:}",
             "format": {"schema": {"id": "int64", "event": "string"}},
             "metadata": ["received_at"],
         }

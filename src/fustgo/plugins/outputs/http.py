@@ -103,7 +103,7 @@ class HttpOutputConfig(HttpSettings):
         {
             "type": "http",
             "url": "https://api.example.com/v1/events",
-            "bearer_token": "${API_TOKEN}",
+            "bearer_token": "${API_TOKEN:}",
             "mode": "batch",
             "body_format": "ndjson",
             "max_records": 500,
