@@ -65,6 +65,7 @@ bench: install services ## Benchmarks against their references (prints rows/s an
 	$(BIN)/python -m bench.csv_to_parquet
 	$(BIN)/python -m bench.processor_chain
 	$(BIN)/python -m bench.database_copy
+	$(BIN)/python -m bench.kafka
 
 clean: ## Remove the virtualenvs, caches and run state
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache .fustgo examples/out
