@@ -178,11 +178,6 @@ class BrokerErrors:
                 self.fatal = error
         self.logger.debug("librdkafka: %s", error.str())
 
-    def take(self) -> KafkaError | None:
-        with self._lock:
-            last, self.last = self.last, None
-        return last
-
     def reason(self) -> str:
         """The last broker error in words, or an empty string."""
         last = self.last
