@@ -6,7 +6,9 @@ import asyncio
 
 import pytest
 
+from fustgo.engine.batch import Checkpoint
 from fustgo.engine.checkpoint import MemoryCheckpointStore
+from fustgo.engine.errors import TerminalError
 from fustgo.engine.runner import PipelineParts, Runner, RunObserver
 from fustgo.engine.settings import RunSettings
 from fustgo.engine.stats import ProgressSnapshot
@@ -316,3 +318,40 @@ def test_checkpoint_interval_zero_saves_after_every_batch() -> None:
     assert sorted(sink.rows) == list(range(2_000))
     assert len(saved) >= 20 and set(saved) == {1}  # a save after each of the 20 batches
     assert summary.splits_done == summary.splits_total == 2
+
+
+def test_an_output_durable_only_when_closed_gets_its_acks_after_closing() -> None:
+    class ClosingCheck(KeyedMemoryOutput):
+        durable_flush = False
+
+    class AckWhenClosed(NumbersInput):
+        def __init__(self, sink: KeyedMemoryOutput) -> None:
+            super().__init__(total=1_000, splits=2, batch_rows=100)
+            self.sink = sink
+            self.acked_before_close = 0
+
+        async def ack(self, checkpoint: Checkpoint) -> None:
+            await super().ack(checkpoint)
+            self.acked_before_close += not self.sink.closed
+
+    sink = ClosingCheck()
+    source = AckWhenClosed(sink)
+    summary = run(
+        make_parts(source, sink, checkpoint={"interval": 0}), store=MemoryCheckpointStore()
+    )
+    assert summary.status == "succeeded", summary.error
+    assert source.acked_before_close == 0
+    assert {cp.split_id for cp in source.acked if cp.split_done} == {"s0", "s1"}
+
+
+def test_nothing_is_acknowledged_when_such_an_output_fails_to_close() -> None:
+    class BrokenClose(KeyedMemoryOutput):
+        durable_flush = False
+
+        async def close(self) -> None:
+            raise TerminalError("disk full while finishing the file")
+
+    source = NumbersInput(total=500, splits=1, batch_rows=100)
+    summary = run(make_parts(source, BrokenClose()), store=MemoryCheckpointStore())
+    assert summary.status == "failed"
+    assert source.acked == []

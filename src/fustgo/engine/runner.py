@@ -155,6 +155,9 @@ class Runner:
         self._retries = 0
         self._splits_finished: set[str] = set()
         self._transfer: Transfer | None = None
+        self._deferred_acks: dict[str, Checkpoint] = {}
+        """The last checkpoint of each split, acknowledged only after the output closed,
+        when its flushes do not make data durable (Parquet: readable once closed)."""
 
     # ----------------------------------------------------------------------------- control
 
@@ -584,6 +587,9 @@ class Runner:
             if checkpoint.split_done and checkpoint.split_id not in self._splits_finished:
                 self._splits_finished.add(checkpoint.split_id)  # a split may end twice
                 self.stats.splits_done += 1
+            if not self.parts.output.durable_flush:  # durable only once the output closes
+                self._deferred_acks[checkpoint.split_id] = checkpoint
+                continue
             await self._retry(lambda cp=checkpoint: self.parts.input.ack(cp), "acknowledging input")
 
     # ---------------------------------------------------------------------- dead letters
@@ -628,6 +634,7 @@ class Runner:
         for what, close in (
             ("output", self.parts.output.close if self._output_opened else None),
             ("dead_letter", self.parts.dead_letter.close if self._dead_letter_opened else None),
+            ("input", self._ack_after_close),
             ("input", self.parts.input.close),
         ):
             if close is None:
@@ -637,6 +644,8 @@ class Runner:
             except Exception as exc:
                 log.warning("Closing `%s` failed: %s", what, exc)
                 first = first or _as_fustgo_error(exc, what)
+            if what != "input" and first is not None:
+                self._deferred_acks.clear()  # not durable: the source must send them again
         if not self._output_opened:
             # No record reached the output: still create the target (empty file, table) so
             # downstream tools find it, when the input can say what its schema is.
@@ -648,6 +657,12 @@ class Runner:
                 except Exception as exc:
                     first = _as_fustgo_error(exc, "output")
         return first
+
+    async def _ack_after_close(self) -> None:
+        """Acknowledge what an output that is durable only once closed has written."""
+        deferred, self._deferred_acks = self._deferred_acks, {}
+        for checkpoint in deferred.values():
+            await self._retry(lambda cp=checkpoint: self.parts.input.ack(cp), "acknowledging input")
 
     def _status(self, error: FustgoError | None) -> RunStatus:
         if self._limit_error is not None:
