@@ -27,7 +27,7 @@ boundaries (extra ones are thinned evenly), plus the NULL split.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from logging import Logger
 from typing import Any, Literal, Protocol, Self
@@ -300,6 +300,23 @@ def thin(values: Sequence[JSONValue], limit: int) -> list[JSONValue]:
         return []
     step = len(values) / limit
     return [values[int(index * step)] for index in range(limit)]
+
+
+def range_conditions(split: Split, key_sql: str, literal: Callable[[JSONValue], str]) -> list[str]:
+    """SQL conditions of a split's key range (`[lo, hi)`, the last one closed) or of its
+    NULL keys; `literal` writes a bound in the key's type. No conditions for other splits."""
+    kind = split.params.get("kind")
+    if kind == "null_key":
+        return [f"{key_sql} IS NULL"]
+    if kind != "range":
+        return []
+    low, high = split.params["lo"], split.params["hi"]
+    conditions = [] if low is None else [f"{key_sql} >= {literal(low)}"]
+    if high is not None:
+        conditions.append(f"{key_sql} {'<=' if split.params['last'] else '<'} {literal(high)}")
+    elif low is None:  # the one range of an unsplit key: not NULL
+        conditions.append(f"{key_sql} IS NOT NULL")
+    return conditions
 
 
 def describe(name: str, params: dict[str, JSONValue]) -> str:

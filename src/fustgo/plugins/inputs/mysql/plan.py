@@ -31,6 +31,7 @@ from fustgo.plugins.clients.splitting import (
     KeyKind,
     SplitKey,
     ordered_values_sql,
+    range_conditions,
     scan_sample_sql,
     scan_step,
     seek_sample_sql,
@@ -141,19 +142,8 @@ class ReadPlan:
         items += [f"{key.selected()} AS `k{index}`" for index, key in enumerate(order)]
         conditions = [f"({self.where})"] if self.where else []
         conditions += window_conditions(split)  # an incremental run's window
-        kind = split.params.get("kind")
-        if kind == "range":
-            assert self.key is not None
-            if split.params["lo"] is not None:
-                conditions.append(f"{self.key.sql} >= {self.key.literal(split.params['lo'])}")
-            if split.params["hi"] is not None:
-                bound = "<=" if split.params["last"] else "<"
-                conditions.append(f"{self.key.sql} {bound} {self.key.literal(split.params['hi'])}")
-            elif split.params["lo"] is None:  # the one range of an unsplit key: not NULL
-                conditions.append(f"{self.key.sql} IS NOT NULL")
-        elif kind == "null_key":
-            assert self.key is not None
-            conditions.append(f"{self.key.sql} IS NULL")
+        if self.key is not None:
+            conditions += range_conditions(split, self.key.sql, self.key.literal)
         last = position.get("last")
         if order and isinstance(last, list):
             conditions.append(_after(order, last))
@@ -162,7 +152,7 @@ class ReadPlan:
             sql += f" WHERE {' AND '.join(conditions)}"
         if order:
             return sql + f" ORDER BY {', '.join(k.sql for k in order)} LIMIT {page_rows + 1}"
-        if kind == "range":
+        if split.params.get("kind") == "range":
             assert self.key is not None
             sql += f" ORDER BY {self.key.sql}"
         offset = int(position.get("offset") or 0)  # type: ignore[arg-type]

@@ -36,6 +36,7 @@ from fustgo.plugins.clients.splitting import (
     KeyKind,
     SplitKey,
     ordered_values_sql,
+    range_conditions,
     scan_sample_sql,
     scan_step,
     unsupported_key,
@@ -149,19 +150,8 @@ class ReadPlan:
         """What a row must meet to be in the split: `where`, the window, the key range."""
         conditions = [f"({self.where})"] if self.where else []
         conditions += window_conditions(split)  # an incremental run's window
-        kind = split.params.get("kind")
-        if kind == "range":
-            assert self.key is not None
-            if split.params["lo"] is not None:
-                conditions.append(f"{self.key.sql} >= {self.key_literal(split.params['lo'])}")
-            if split.params["hi"] is not None:
-                bound = "<=" if split.params["last"] else "<"
-                conditions.append(f"{self.key.sql} {bound} {self.key_literal(split.params['hi'])}")
-            elif split.params["lo"] is None:  # the one range of an unsplit key: not NULL
-                conditions.append(f"{self.key.sql} IS NOT NULL")
-        elif kind == "null_key":
-            assert self.key is not None
-            conditions.append(f"{self.key.sql} IS NULL")
+        if self.key is not None:
+            conditions += range_conditions(split, self.key.sql, self.key_literal)
         return conditions
 
     def next_position(
