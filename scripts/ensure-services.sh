@@ -29,4 +29,6 @@ ensure redis 6379 redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379
   --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log || status=1
 ensure rabbitmq 5672 rabbitmq-server -detached || status=1
 ensure mosquitto 1883 mosquitto -d -c /etc/mosquitto/mosquitto.conf || status=1
+ensure nats 4222 start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- \
+  -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log || status=1
 exit $status
