@@ -335,6 +335,14 @@ class _JetStreamReader:
     async def close(self) -> None:
         """Give back what was read and not written, so it is redelivered at once."""
         pending, self.unacked = list(self.unacked.values()), {}
+        # A pull request can deliver messages after `fetch` returned; they wait in the
+        # subscription's queue for the next fetch. Give those back too (nats-py keeps the
+        # queue private; without it they return after `ack_wait`).
+        queue = getattr(getattr(self.subscription, "_sub", None), "_pending_queue", None)
+        while queue is not None and not queue.empty():
+            msg = queue.get_nowait()
+            if msg.reply and msg.reply.startswith("$JS.ACK."):
+                pending.append(msg)
         if self.client.is_connected:
             for msg in pending:
                 await msg.nak()
