@@ -296,3 +296,92 @@ def test_mysql_to_postgresql_with_filter_and_mapping_through_the_cli(
         (1, 10, Decimal("12.50"), "Zoë 😀", dt.datetime(2024, 1, 2, 3, 4, 5)),
         (3, 12, Decimal("7.25"), None, None),
     ]
+
+
+def test_connectorx_pages_keep_bad_temporal_values_for_the_dead_letter(database: str) -> None:
+    """connectorx cannot convert zero dates or times beyond a day: the page is read again
+    with dates as text and the bad rows go to the dead letter, as over mysqlclient."""
+    sql(
+        f"CREATE TABLE `{database}`.t (id int PRIMARY KEY, d date, dt datetime(6), "
+        "ts timestamp(6) NULL, span time, vb varchar(10) COLLATE utf8mb4_bin, "
+        "lt longtext COLLATE utf8mb4_bin, l1 text CHARACTER SET latin1)"
+    )
+    connection = MySQLdb.connect(host="127.0.0.1", user="root", charset="utf8mb4")
+    try:
+        cursor = connection.cursor()
+        cursor.execute("SET SESSION sql_mode = ''")  # lets zero dates in, as old servers did
+        cursor.execute(
+            f"INSERT INTO `{database}`.t VALUES (1, '2024-02-29', '2024-01-02 03:04:05.5', "
+            "'2024-01-02 03:04:05.25', '-01:00:00', 'Zoë', 'x😀', 'café'), "
+            "(2, '0000-00-00', NULL, NULL, NULL, NULL, NULL, NULL), "
+            "(3, '2024-03-01', '2024-03-01 00:00:00', NULL, '12:00:00', NULL, NULL, NULL)"
+        )
+        connection.commit()
+    finally:
+        connection.close()
+    plugin = make(database, {"table": "t"}, size=2)
+    _, batches = read_all(plugin)
+    assert plugin._arrow is not None and plugin._temporal_text  # read by connectorx, as text
+    assert rows(batches["all"]) == [
+        {"id": 3, "d": dt.date(2024, 3, 1), "dt": dt.datetime(2024, 3, 1), "ts": None,
+         "span": dt.time(12), "vb": None, "lt": None, "l1": None},
+    ]  # fmt: skip
+    rejected = plugin.take_rejected()
+    bad = [row for item in rejected for row in item.records.to_pylist()]
+    assert sorted(row["id"] for row in bad) == [1, 2]
+    first = next(row for row in bad if row["id"] == 1)
+    assert first["ts"] == dt.datetime(2024, 1, 2, 3, 4, 5, 250000, tzinfo=dt.UTC)
+    assert (first["vb"], first["lt"], first["l1"]) == ("Zoë", "x😀", "café")
+    messages = " ".join(str(m) for item in rejected for m in item.error.to_pylist())
+    assert "holds `-01:00:00`" in messages and "holds `0000-00-00`" in messages
+
+
+def test_connectorx_sessions_are_utc_strict_and_read_only(database: str) -> None:
+    """The `where` is true only in a session set up as FustGo's: rows arrive, so the
+    connectorx session ran the settings (its own default would be the server's)."""
+    sql(f"CREATE TABLE `{database}`.t (id int PRIMARY KEY)")
+    sql(f"INSERT INTO `{database}`.t VALUES (%s)", [(n,) for n in range(1, 6)], many=True)
+    where = (
+        "@@session.time_zone = '+00:00' AND @@session.sql_mode LIKE '%STRICT_ALL_TABLES%' "
+        "AND @@session.tx_read_only = 1"
+    )
+    plugin = make(database, {"table": "t", "where": where}, size=2)
+    reads: list[str] = []
+    arrow_read = type_of_arrow_source().read
+
+    def spy(self: Any, query: str, limit: int) -> pa.RecordBatch:
+        reads.append(query)
+        return arrow_read(self, query, limit)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(type_of_arrow_source(), "read", spy)
+        _, batches = read_all(plugin)
+    assert [r["id"] for r in rows(batches["all"])] == [1, 2, 3, 4, 5]
+    assert len(reads) == 3 and all(
+        q.startswith("SELECT /* fustgo pipeline input */") for q in reads
+    )
+
+
+def test_a_connectorx_that_cannot_connect_hands_over_to_mysqlclient(database: str) -> None:
+    """An auth plugin, socket or TLS connectorx cannot use shows up as a failed connect on
+    the first page: mysqlclient reads the run from there, every row once."""
+    from fustgo.plugins.inputs.mysql.arrow import ConnectFailed
+
+    sql(f"CREATE TABLE `{database}`.t (id int PRIMARY KEY, v varchar(5))")
+    sql(f"INSERT INTO `{database}`.t VALUES (%s, 'x')", [(n,) for n in range(1, 8)], many=True)
+    plugin = make(database, {"table": "t", "split_key": "id"}, size=3)
+
+    def refuse(self: Any, query: str, limit: int) -> pa.RecordBatch:
+        raise ConnectFailed("timed out waiting for connection: UnknownAuthPlugin")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(type_of_arrow_source(), "read", refuse)
+        _, batches = read_all(plugin, parallelism=2)
+    assert plugin._arrow is None
+    assert sorted(r["id"] for split in batches.values() for r in rows(split)) == list(range(1, 8))
+
+
+def type_of_arrow_source() -> Any:
+    from fustgo.plugins.inputs.mysql.arrow import ArrowSource
+
+    return ArrowSource

@@ -1,15 +1,19 @@
 """MySQL input (also `mariadb`, `tidb`): a table or a query as Arrow batches, split by key.
 
-Each split is read on a read-only session borrowed from the run's connection pool, with
-mysqlclient's unbuffered cursor (`SSCursor`), in pages ordered by a keyset so that a
-checkpoint after each batch is the last key read and a resumed split continues right after
-it (`plan`). A lost connection (the session killed, the server restarted) is a
-`RetryableError`: the runner reads the split again from its last checkpoint on a fresh
-connection. Numbers arrive as
-Python numbers; decimals, dates and times arrive as text and are parsed by Arrow a whole
-column at a time (`clients.sql.parse_text`), so no `Decimal` or `datetime` is built per
-value. Columns become the logical types of the MySQL type table
-(`fustgo.plugins.clients.mysql`), so the schema never depends on the data.
+Discovery (columns, keys, split boundaries, incremental windows) runs on a read-only
+mysqlclient session from the run's connection pool. A split with a keyset is read in pages
+ordered by it, so that a checkpoint after each batch is the last key read and a resumed
+split continues right after it (`plan`); each page is read Arrow-natively by connectorx
+(`arrow`) when it can speak to the server, else over mysqlclient's unbuffered cursor. A
+split without a keyset (a `sql` query, a table without primary key) is one mysqlclient
+stream resumed by OFFSET. A lost connection (the session killed, the server restarted) is
+a `RetryableError`: the runner reads the split again from its last checkpoint.
+
+Over mysqlclient, numbers arrive as Python numbers and decimals, dates and times as text,
+parsed by Arrow a whole column at a time (`clients.sql.parse_text`); over connectorx the
+same columns arrive as Arrow arrays, decimals and times as the same text. Columns become
+the logical types of the MySQL type table (`fustgo.plugins.clients.mysql`), so the schema
+never depends on the data or the path.
 """
 
 from __future__ import annotations
@@ -43,6 +47,13 @@ from fustgo.plugins.clients.mysql import (
 from fustgo.plugins.clients.pool import Deadline
 from fustgo.plugins.clients.splitting import SplitKey
 from fustgo.plugins.clients.sql import BlockingTableInput, TableQuery, TimedFetch, parse_text
+from fustgo.plugins.inputs.mysql.arrow import (
+    ArrowSource,
+    ConnectFailed,
+    ConversionFailed,
+    source,
+    translate,
+)
 from fustgo.plugins.inputs.mysql.plan import (
     INTEGER_TYPES,
     OrderKey,
@@ -115,6 +126,14 @@ class MysqlInput(IncrementalInput, BlockingTableInput[MysqlInputConfig]):
 
     def __init__(self, config: MysqlInputConfig, context: PluginContext | None = None) -> None:
         super().__init__(config, context)
+        self._arrow: ArrowSource | None = None
+        """How keyset pages are read by connectorx; None: over mysqlclient."""
+        self._arrow_worked = False
+        """A connectorx page was read in this run: a later connect failure is an error,
+        not a reason to fall back to mysqlclient."""
+        self._temporal_text = False
+        """A page held a value connectorx cannot convert (a zero date): dates and
+        timestamps are selected as text from then on."""
 
     @property
     def plan(self) -> ReadPlan:
@@ -177,6 +196,7 @@ class MysqlInput(IncrementalInput, BlockingTableInput[MysqlInputConfig]):
         try:
             self._plan = self._discover()
             self._check_incremental()
+            self._arrow = self._arrow_source()
         except BaseException:
             self._drop_connection(reusable=False)  # holds metadata locks until closed
             raise
@@ -291,6 +311,39 @@ class MysqlInput(IncrementalInput, BlockingTableInput[MysqlInputConfig]):
         clauses = {str(row[0]) for row in checks}
         return [str(r[0]) for r in longtext if f"json_valid({quote(str(r[0]))})" in clauses]
 
+    def _arrow_source(self) -> ArrowSource | None:
+        """connectorx for keyset pages, unless the session needs what it cannot do: TLS
+        (this connectorx build has none, and must not read in plain text what mysqlclient
+        reads encrypted), or mysqlclient `options`. None means mysqlclient, logged."""
+        settings, log = self.config.connection, self.context.logger
+        reason = None
+        if settings.options:
+            reason = "`input.connection.options` are mysqlclient arguments"
+        elif any((settings.ssl_ca, settings.ssl_cert, settings.ssl_key)) or settings.ssl_mode in (
+            "REQUIRED", "VERIFY_CA", "VERIFY_IDENTITY",
+        ):  # fmt: skip
+            reason = "connectorx has no TLS"
+        else:
+            cipher = self._rows("SHOW SESSION STATUS LIKE 'Ssl_cipher'", "Reading the session")
+            if cipher and cipher[0][1]:
+                reason = "the server offers TLS and connectorx has none"
+        if reason is None:
+            try:
+                import connectorx  # noqa: F401
+            except ImportError as exc:
+                reason = f"connectorx is not installed ({exc})"
+        if reason is not None:
+            log.info("Reading %s over mysqlclient: %s.", settings.server, reason)
+            return None
+        (version, socket), *_ = self._rows("SELECT @@version, @@socket", "Reading the version")
+        via_socket = "socket" in self._discovery_connection().get_host_info().lower()
+        return source(
+            settings,
+            mariadb="mariadb" in str(version).lower(),
+            timeout=self.config.fetch.timeout,
+            socket=str(socket) if via_socket and socket else None,
+        )
+
     # -- splits -------------------------------------------------------------------------
 
     async def splits(self, parallelism: int) -> list[Split]:
@@ -339,9 +392,25 @@ class MysqlInput(IncrementalInput, BlockingTableInput[MysqlInputConfig]):
             source=f"mysql:{self.config.connection.database}", split_id=split.id
         )
         size = self.batch_rows
+        keyset = bool(self.plan.order(split))
+        while keyset and self._arrow is not None:
+            page = await asyncio.to_thread(self._arrow_page, split, position)
+            if page is None:  # connectorx cannot connect: mysqlclient reads on from here
+                break
+            more = page.num_rows > size
+            page = page.slice(0, size)
+            if not page.num_rows:
+                return
+            width = len(self.plan.columns)
+            last = tuple(column[-1].as_py() for column in page.columns[width:])
+            position = self.plan.next_position(last, split, position, page.num_rows)
+            records += page.num_rows
+            checkpoint = Checkpoint(split.id, position, records, not more)
+            yield Batch(self._convert(page.columns[:width]), metadata, checkpoint)
+            if not more:
+                return
         connection = await asyncio.to_thread(self._pool.acquire)
         deadline = Deadline(self.config.fetch.timeout, self._killer(connection), TIMEOUT)
-        keyset = bool(self.plan.order(split))
         cursor: Any = None
         finished = False  # the whole result was read: the connection can serve another split
         try:
@@ -367,11 +436,53 @@ class MysqlInput(IncrementalInput, BlockingTableInput[MysqlInputConfig]):
                 position = self.plan.next_position(rows[-1], split, position, len(rows))
                 records += len(rows)
                 checkpoint = Checkpoint(split.id, position, records, not more)
-                yield Batch(self._convert(rows), metadata, checkpoint)
+                data = self._convert(_raw_columns(rows, self.plan.columns))
+                yield Batch(data, metadata, checkpoint)
                 if not more:
                     return
         finally:
             await asyncio.to_thread(self._give_back, connection, cursor, finished)
+
+    def _arrow_page(self, split: Split, position: dict[str, JSONValue]) -> pa.RecordBatch | None:
+        """One keyset page (up to `batch_rows + 1` rows, columns then keys) read by
+        connectorx; None when connectorx cannot connect before it ever did (an auth plugin
+        or socket it does not speak): mysqlclient reads the rest of the run."""
+        action = self._action(split)
+        timeout = self.config.fetch.timeout
+        timed_out = None
+        if timeout is not None:
+            timed_out = str(Deadline(timeout, lambda: None, TIMEOUT).error(action))
+        while (arrow := self._arrow) is not None:
+            sql = self.plan.select_sql(
+                split, position, self.batch_rows, arrow=True, temporal_text=self._temporal_text,
+                marker=f"fustgo {self.context.pipeline_name} {self.context.component_path}",
+            )  # fmt: skip
+            try:
+                page = arrow.read(sql, self.batch_rows + 1)
+            except ConversionFailed as exc:
+                if self._temporal_text:
+                    raise TerminalError(f"{action}: {exc}.") from exc
+                self.context.logger.warning(
+                    "%s: connectorx cannot convert a value (%s); dates and timestamps are read "
+                    "as text from now on, bad values go to the dead letter.", action, exc,
+                )  # fmt: skip
+                self._temporal_text = True
+                continue
+            except ConnectFailed as exc:
+                if self._arrow_worked:
+                    raise translate(exc, action, self.config.connection, WHERE, None) from exc
+                self.context.logger.warning(
+                    "%s: connectorx could not connect (%s); reading over mysqlclient.",
+                    action, translate(exc, action, self.config.connection, WHERE, None),
+                )  # fmt: skip
+                self._arrow = None
+                return None
+            except Exception as exc:
+                error = translate(exc, action, self.config.connection, WHERE, timed_out)
+                raise error from exc
+            self._arrow_worked = True
+            return page
+        return None
 
     def _killer(self, connection: Connection) -> Any:
         """What `fetch.timeout` runs to stop the session's statement (from another session)."""
@@ -442,21 +553,21 @@ class MysqlInput(IncrementalInput, BlockingTableInput[MysqlInputConfig]):
         except Exception as exc:
             raise translate_error(exc, action, self.config.connection, WHERE) from exc
 
-    def _convert(self, rows: Sequence[tuple[Any, ...]]) -> pa.RecordBatch:
-        """Rows as Arrow columns of their logical types; unparsable rows are rejected."""
-        values = list(zip(*rows, strict=True))
+    def _convert(self, raw: Sequence[pa.Array]) -> pa.RecordBatch:
+        """Columns as read, as Arrow columns of their logical types; unparsable rows are
+        rejected."""
         arrays: list[pa.Array] = []
         failed: pa.Array | None = None
         messages: pa.Array | None = None
         for index, column in enumerate(self.plan.columns):
-            array, bad, raw = _to_logical(values[index], column)
+            array, bad, raw_text = _to_logical(raw[index], column)
             arrays.append(array)
             if bad is not None:
                 note = pc.if_else(
                     bad,
                     pc.binary_join_element_wise(
                         f"Column `{column.name}` ({column.declared}) holds `",
-                        raw,
+                        raw_text,
                         f"`, which is not a valid {column.logical}",
                         "",
                     ),
@@ -472,21 +583,42 @@ class MysqlInput(IncrementalInput, BlockingTableInput[MysqlInputConfig]):
         return batch.filter(pc.invert(failed))
 
 
+def _raw_columns(rows: Sequence[tuple[Any, ...]], columns: list[ReadColumn]) -> list[pa.Array]:
+    """mysqlclient's rows as Arrow columns: numbers as numbers, the rest as sent."""
+    values = list(zip(*rows, strict=True))
+    arrays = []
+    for index, column in enumerate(columns):
+        logical = column.logical
+        if logical.kind in INTEGER_KINDS or logical.kind in FLOAT_KINDS:
+            arrays.append(pa.array(values[index], logical.to_arrow()))
+        elif logical.kind == "bool":
+            arrays.append(pa.array(values[index], pa.int64()))
+        elif logical.kind in ("string", "json", "binary"):
+            arrays.append(pa.array(values[index], logical.to_arrow()))
+        else:  # decimals, dates and times, as the server wrote them
+            arrays.append(pa.array(values[index], pa.string()))
+    return arrays
+
+
 def _to_logical(
-    values: Sequence[Any], column: ReadColumn
+    raw: pa.Array, column: ReadColumn
 ) -> tuple[pa.Array, pa.Array | None, pa.Array | None]:
-    """(the column as its logical Arrow type, rows that failed or None, the raw text)."""
+    """(the column as its logical Arrow type, rows that failed or None, the raw text).
+
+    Text (decimals, times; dates when they came as text) is parsed a column at a time;
+    everything else is cast: integers to their width, any non-zero to true, connectorx's
+    large strings and binaries (text of a `*_bin` collation comes as binary) to UTF-8
+    checked strings, naive timestamps of a UTC session to UTC instants."""
     logical = column.logical
     target = logical.to_arrow()
-    if logical.kind in INTEGER_KINDS or logical.kind in FLOAT_KINDS:
-        return pa.array(values, target), None, None
-    if logical.kind == "bool":
-        return pc.cast(pa.array(values, pa.int64()), target), None, None
-    if logical.kind in ("string", "json", "binary"):
-        return pa.array(values, target), None, None
-    text = pa.array(values, pa.string())  # decimals, dates and times, as the server wrote them
-    parsed = parse_text(text, logical)
-    return parsed.values, parsed.failed, text
+    if logical.kind in ("string", "json"):
+        return pc.cast(raw, pa.string()), None, None
+    textual = pa.types.is_string(raw.type) or pa.types.is_large_string(raw.type)
+    if textual and logical.kind != "binary":
+        text = pc.cast(raw, pa.string())
+        parsed = parse_text(text, logical)
+        return parsed.values, parsed.failed, text
+    return pc.cast(raw, target), None, None
 
 
 def _register_aliases() -> None:

@@ -76,8 +76,12 @@ class OrderKey:
     def integer(self) -> bool:
         return parse_declared(self.declared)[0] in INTEGER_TYPES
 
-    def selected(self) -> str:
-        return f"HEX({self.sql})" if self.binary else self.sql
+    def selected(self, *, arrow: bool = False) -> str:
+        """The key as positions hold it: binary as hex; over connectorx (`arrow`) every
+        non-integer key as the server's text, as mysqlclient returns it."""
+        if self.binary:
+            return f"HEX({self.sql})"
+        return f"CAST({self.sql} AS CHAR)" if arrow and not self.integer else self.sql
 
     def literal(self, value: JSONValue) -> str:
         if self.integer:
@@ -131,15 +135,28 @@ class ReadPlan:
             return [self.key, *(k for k in self.tiebreak if k.sql != self.key.sql)]
         return list(self.tiebreak)
 
-    def select_sql(self, split: Split, position: dict[str, JSONValue], page_rows: int) -> str:
+    def select_sql(
+        self,
+        split: Split,
+        position: dict[str, JSONValue],
+        page_rows: int,
+        *,
+        arrow: bool = False,
+        temporal_text: bool = False,
+        marker: str = "",
+    ) -> str:
         """The split's rows after `position`: columns, then the keyset as `k<i>`.
 
         With a keyset, one page of `page_rows + 1` rows (the extra row tells whether more
-        follow); without, every remaining row, streamed.
+        follow); without, every remaining row, streamed. `arrow` selects the columns for
+        connectorx (`arrow_expression`); `marker` is a comment placed after SELECT.
         """
-        items = [f"{column.select} AS `c{index}`" for index, column in enumerate(self.columns)]
+        items = [
+            f"{arrow_expression(column, temporal_text) if arrow else column.select} AS `c{index}`"
+            for index, column in enumerate(self.columns)
+        ]
         order = self.order(split)
-        items += [f"{key.selected()} AS `k{index}`" for index, key in enumerate(order)]
+        items += [f"{key.selected(arrow=arrow)} AS `k{index}`" for index, key in enumerate(order)]
         conditions = [f"({self.where})"] if self.where else []
         conditions += window_conditions(split)  # an incremental run's window
         if self.key is not None:
@@ -147,7 +164,8 @@ class ReadPlan:
         last = position.get("last")
         if order and isinstance(last, list):
             conditions.append(_after(order, last))
-        sql = f"SELECT {', '.join(items)} FROM {self.source}"
+        comment = f"/* {marker.replace('*/', '* /')} */ " if marker else ""
+        sql = f"SELECT {comment}{', '.join(items)} FROM {self.source}"
         if conditions:
             sql += f" WHERE {' AND '.join(conditions)}"
         if order:
@@ -285,3 +303,28 @@ def select_expression(name: str, declared: str) -> str:
     if kind == "bit" and not (arguments and int(arguments[0]) > 63):
         return f"CAST({column} AS UNSIGNED)"
     return column
+
+
+_ARROW_NATIVE = frozenset(
+    {*INTEGER_TYPES, "float", "double", "real", "bool", "boolean", "year", *_TEXT_TYPES,
+     "enum", "set", "binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob"}
+)  # fmt: skip
+"""Types connectorx carries exactly; dates and timestamps too, unless zero dates occur."""
+
+
+def arrow_expression(column: ReadColumn, temporal_text: bool) -> str:
+    """How a column is selected for connectorx (`inputs.mysql.arrow`).
+
+    Decimals (connectorx rounds beyond 28 digits and fails on scales other than 10),
+    `time` (fails beyond 24 h), `json` (re-serialised) and types it does not know travel as
+    the server's text, parsed by Arrow like mysqlclient's; geometry as its bytes. With
+    `temporal_text` (a page held a zero date) dates and timestamps travel as text too.
+    """
+    kind = parse_declared(column.declared)[0]
+    if kind == "bit" or kind in _ARROW_NATIVE:
+        return column.select
+    if kind in _TIME_TYPES and not temporal_text:
+        return column.select
+    if column.logical.kind == "binary":
+        return f"CAST({column.select} AS BINARY)"
+    return f"CAST({column.select} AS CHAR)"
