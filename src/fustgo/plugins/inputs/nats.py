@@ -105,7 +105,7 @@ class NatsInputConfig(StreamInputConfig):
 @register_input(
     "nats",
     config=NatsInputConfig,
-    family="nats",
+    family="mq",
     title="NATS / JetStream",
     examples=[
         {

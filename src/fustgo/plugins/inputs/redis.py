@@ -115,7 +115,7 @@ class RedisInputConfig(StreamInputConfig):
 @register_input(
     "redis",
     config=RedisInputConfig,
-    family="redis",
+    family="mq",
     title="Redis streams, lists, pub/sub",
     examples=[
         {

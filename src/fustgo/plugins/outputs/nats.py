@@ -87,7 +87,7 @@ class _Unconfirmed:
 @register_output(
     "nats",
     config=NatsOutputConfig,
-    family="nats",
+    family="mq",
     title="NATS / JetStream",
     examples=[
         {

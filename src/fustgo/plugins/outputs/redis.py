@@ -101,7 +101,7 @@ class RedisOutputConfig(StreamOutputConfig):
 @register_output(
     "redis",
     config=RedisOutputConfig,
-    family="redis",
+    family="mq",
     title="Redis streams, lists, hashes, sets",
     examples=[
         {"type": "redis", "stream": {"key": "orders", "maxlen": 1_000_000}},
