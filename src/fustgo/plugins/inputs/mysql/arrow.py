@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 import urllib.parse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pyarrow as pa
 
@@ -53,8 +53,8 @@ class ConnectFailed(Exception):
 class ArrowSource:
     """Where connectorx connects and what each of its sessions runs first."""
 
-    url: str
-    """`mysql://user:password@host:port/database` (a secret: never logged)."""
+    url: str = field(repr=False)
+    """`mysql://user:password@host:port/database` (holds the password: not in the repr)."""
     session: tuple[str, ...]
 
     def read(self, sql: str, rows: int) -> pa.RecordBatch:
