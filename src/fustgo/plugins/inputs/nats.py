@@ -13,6 +13,7 @@ read but not yet written when the process dies, is gone (at most once).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
@@ -289,18 +290,27 @@ class _JetStreamReader:
         self.settings, self.path = settings, path
         self.unacked: dict[int, nats.aio.msg.Msg] = {}
         """Messages read and not yet acknowledged, by id (nak'ed on close)."""
+        self.fetching: asyncio.Future[list[nats.aio.msg.Msg]] | None = None
+        """The pull in progress; shielded, so a stop that cancels the reader while it
+        waits does not strand what it fetched (`close` gives that back)."""
 
     async def receive(self, max_messages: int, timeout: float) -> list[Message]:
         import nats.errors
 
         check_connected(self.client, self.settings, self.path)
+        self.fetching = asyncio.ensure_future(
+            self.subscription.fetch(batch=max_messages, timeout=max(timeout, SHORTEST_FETCH))
+        )
         try:
-            fetched = await self.subscription.fetch(
-                batch=max_messages, timeout=max(timeout, SHORTEST_FETCH)
-            )
+            fetched = await asyncio.shield(self.fetching)
+            self.fetching = None
         except (TimeoutError, nats.errors.TimeoutError):
+            self.fetching = None
             return []
+        except asyncio.CancelledError:
+            raise  # the fetch goes on; `close` gives back what it brings
         except Exception as exc:
+            self.fetching = None
             raise nats_error(exc, self.settings, "fetching messages", self.path) from exc
         messages = []
         for msg in fetched:
@@ -335,6 +345,10 @@ class _JetStreamReader:
     async def close(self) -> None:
         """Give back what was read and not written, so it is redelivered at once."""
         pending, self.unacked = list(self.unacked.values()), {}
+        fetching, self.fetching = self.fetching, None
+        if fetching is not None:  # a pull cut short by a stop: wait for it, give it back
+            with contextlib.suppress(Exception):
+                pending.extend(await fetching)
         # A pull request can deliver messages after `fetch` returned; they wait in the
         # subscription's queue for the next fetch. Give those back too (nats-py keeps the
         # queue private; without it they return after `ack_wait`).
