@@ -140,6 +140,7 @@ class NatsInput(StreamInput[NatsInputConfig]):
         super().__init__(config, context)
         self._client: nats.aio.client.Client | None = None
         self._stream_name: str | None = None
+        self._readers: list[_JetStreamReader] = []
 
     @property
     def _path(self) -> str:
@@ -257,7 +258,10 @@ class NatsInput(StreamInput[NatsInputConfig]):
                 )
             except Exception as exc:
                 raise nats_error(exc, settings, "subscribing", self._path) from exc
-            return _JetStreamReader(client, subscription, settings, self._path)
+            reader = _JetStreamReader(client, subscription, settings, self._path)
+            reader.readers, reader.limit = self._readers, jetstream.max_ack_pending
+            self._readers.append(reader)
+            return reader
         reader = _CoreReader(client, settings, self._path, self.context.batch_size)
         try:
             for subject in self.config.subjects:
@@ -293,6 +297,16 @@ class _JetStreamReader:
         self.fetching: asyncio.Future[list[nats.aio.msg.Msg]] | None = None
         """The pull in progress; shielded, so a stop that cancels the reader while it
         waits does not strand what it fetched (`close` gives that back)."""
+        self.readers: list[_JetStreamReader] = [self]
+        """Every split's reader of the shared durable (they share `max_ack_pending`)."""
+        self.limit: int | None = None
+
+    @property
+    def awaiting_acks(self) -> bool:
+        """The durable has `max_ack_pending` messages out: JetStream sends no more until
+        some are acknowledged (at the next checkpoint), so an empty fetch is not idleness."""
+        unacked = sum(len(reader.unacked) for reader in self.readers)
+        return self.limit is not None and unacked >= self.limit
 
     async def receive(self, max_messages: int, timeout: float) -> list[Message]:
         import nats.errors

@@ -68,6 +68,13 @@ class Consumer(Protocol):
     async def close(self) -> None: ...
 
 
+def awaiting_acks(consumer: Consumer) -> bool:
+    """True when the broker holds messages back until earlier ones are acknowledged (a
+    JetStream consumer at `max_ack_pending`): a quiet spell then is not idleness. A
+    consumer says so with an `awaiting_acks` property; most never need to."""
+    return bool(getattr(consumer, "awaiting_acks", False))
+
+
 class Batching(PluginConfig):
     """When a batch is complete: whichever limit is reached first."""
 
@@ -186,6 +193,10 @@ class StreamInput(Input[ConfigT]):
                     last_message = time.monotonic()
                     deadline = deadline or last_message + limits.period
                     batch.admit(messages)
+                elif awaiting_acks(consumer):
+                    last_message = time.monotonic()  # held back until the next checkpoint
+                    if batch.pending:
+                        break  # hand on what we have: its checkpoint brings the acks
                 elif not batch.pending and self._idle_over(last_message):
                     break
             pending = batch.pending
