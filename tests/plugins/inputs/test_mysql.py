@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import MySQLdb
-import psycopg
 import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -22,28 +21,16 @@ from fustgo.engine.errors import RetryableError, TerminalError
 from fustgo.plugins.api import PluginContext
 from fustgo.plugins.inputs.mysql import MysqlInput, MysqlInputConfig
 from tests.cli_runner import run_fustgo
+from tests.databases import my, my_database, pg, pg_schema
+from tests.plugins.inputs.reading import read_all, rows
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 def database() -> Iterator[str]:
-    name = f"fg_in_{uuid.uuid4().hex[:10]}"
-    sql(f"CREATE DATABASE `{name}`")
-    try:
+    with my_database("in") as name:
         yield name
-    finally:
-        sql(f"DROP DATABASE `{name}`")
-
-
-def sql(statement: str, params: Any = None, *, many: bool = False) -> None:
-    connection = MySQLdb.connect(host="127.0.0.1", user="root", charset="utf8mb4")
-    try:
-        cursor = connection.cursor()
-        (cursor.executemany if many else cursor.execute)(statement, params)
-        connection.commit()
-    finally:
-        connection.close()
 
 
 def make(database: str, query: dict[str, Any], size: int | None = None, **conn: Any) -> MysqlInput:
@@ -57,26 +44,8 @@ def make(database: str, query: dict[str, Any], size: int | None = None, **conn: 
     return MysqlInput(config, PluginContext(component_path="input"))
 
 
-def read_all(
-    plugin: MysqlInput, parallelism: int = 1
-) -> tuple[list[Split], dict[str, list[Batch]]]:
-    async def run() -> tuple[list[Split], dict[str, list[Batch]]]:
-        await plugin.open()
-        try:
-            splits = await plugin.splits(parallelism)
-            return splits, {s.id: [b async for b in plugin.read(s, None)] for s in splits}
-        finally:
-            await plugin.close()
-
-    return asyncio.run(run())
-
-
-def rows(batches: list[Batch]) -> list[dict[str, Any]]:
-    return [row for batch in batches for row in batch.data.to_pylist()]
-
-
 def test_every_mapped_type_arrives_with_its_logical_type(database: str) -> None:
-    sql(
+    my(
         f"CREATE TABLE `{database}`.t (id int PRIMARY KEY, ok tinyint(1), i1 tinyint, "
         "u1 tinyint unsigned, i2 smallint, i3 mediumint, i4 int, u4 int unsigned, i8 bigint, "
         "u8 bigint unsigned, f4 float, f8 double, n decimal(38,10), wide decimal(65,30), "
@@ -84,7 +53,7 @@ def test_every_mapped_type_arrives_with_its_logical_type(database: str) -> None:
         "bl blob, d date, tm time(6), ts datetime(6), tz timestamp(6) NULL, y year, "
         "bits bit(5), j json)"
     )
-    sql(
+    my(
         f"INSERT INTO `{database}`.t VALUES (1, 1, -128, 255, -32768, -8388608, 2147483647, "
         "4294967295, -9223372036854775808, 18446744073709551615, 1.5, -2.25, "
         "1234567890123456789012345678.0123456789, "
@@ -93,7 +62,7 @@ def test_every_mapped_type_arrives_with_its_logical_type(database: str) -> None:
         "'2024-01-02 03:04:05.123456', '2024-01-02 03:04:05.5', 2024, b'10101', "
         '\'{"a": [1, 2], "e": "😀"}\')'
     )
-    sql(f"INSERT INTO `{database}`.t (id) VALUES (2)")
+    my(f"INSERT INTO `{database}`.t (id) VALUES (2)")
     plugin = make(database, {"table": "t"})
     _, batches = read_all(plugin)
     schema = plugin.schema()
@@ -120,8 +89,8 @@ def test_every_mapped_type_arrives_with_its_logical_type(database: str) -> None:
 
 
 def test_time_outside_a_day_goes_to_the_dead_letter(database: str) -> None:
-    sql(f"CREATE TABLE `{database}`.t (id int PRIMARY KEY, span time)")
-    sql(f"INSERT INTO `{database}`.t VALUES (1, '01:00:00'), (2, '-12:00:00'), (3, NULL)")
+    my(f"CREATE TABLE `{database}`.t (id int PRIMARY KEY, span time)")
+    my(f"INSERT INTO `{database}`.t VALUES (1, '01:00:00'), (2, '-12:00:00'), (3, NULL)")
     plugin = make(database, {"table": "t"})
     _, batches = read_all(plugin)
     assert rows(batches["all"]) == [{"id": 1, "span": dt.time(1)}, {"id": 3, "span": None}]
@@ -144,10 +113,10 @@ def test_splits_cover_the_table_exactly_once(
 ) -> None:
     table = f"t_{uuid.uuid4().hex[:8]}"
     index = ", UNIQUE KEY (k)" if unique else ""
-    sql(f"CREATE TABLE `{database}`.{table} (n int AUTO_INCREMENT PRIMARY KEY, k bigint{index})")
+    my(f"CREATE TABLE `{database}`.{table} (n int AUTO_INCREMENT PRIMARY KEY, k bigint{index})")
     if unique:
         keys = [*dict.fromkeys(keys), None, None]
-    sql(f"INSERT INTO `{database}`.{table} (k) VALUES (%s)", [(k,) for k in keys], many=True)
+    my(f"INSERT INTO `{database}`.{table} (k) VALUES (%s)", [(k,) for k in keys], many=True)
     splits, batches = read_all(
         make(database, {"table": table, "split_key": "k"}, size), parallelism
     )
@@ -162,8 +131,8 @@ def test_splits_cover_the_table_exactly_once(
 @pytest.mark.parametrize("primary_key", [True, False])
 def test_resume_continues_after_the_checkpoint(database: str, primary_key: bool) -> None:
     key = "n int PRIMARY KEY" if primary_key else "n int"
-    sql(f"CREATE TABLE `{database}`.t ({key}, k int, v varchar(10))")
-    sql(
+    my(f"CREATE TABLE `{database}`.t ({key}, k int, v varchar(10))")
+    my(
         f"INSERT INTO `{database}`.t VALUES (%s, %s, %s)",
         [(n, n % 4, f"row {n}") for n in range(1, 24)],
         many=True,
@@ -201,9 +170,9 @@ def test_resume_continues_after_the_checkpoint(database: str, primary_key: bool)
 
 
 def test_string_primary_key_pages_and_resumes(database: str) -> None:
-    sql(f"CREATE TABLE `{database}`.t (code varchar(10) PRIMARY KEY, v int)")
+    my(f"CREATE TABLE `{database}`.t (code varchar(10) PRIMARY KEY, v int)")
     codes = ["a", "B", "c'x", "d\\e", "É", "😀"]
-    sql(
+    my(
         f"INSERT INTO `{database}`.t VALUES (%s, %s)",
         [(c, i) for i, c in enumerate(codes)],
         many=True,
@@ -214,8 +183,8 @@ def test_string_primary_key_pages_and_resumes(database: str) -> None:
 
 
 def test_sql_query_is_one_split_resumed_by_offset(database: str) -> None:
-    sql(f"CREATE TABLE `{database}`.t (k int)")
-    sql(f"INSERT INTO `{database}`.t VALUES (%s)", [(k,) for k in range(1, 11)], many=True)
+    my(f"CREATE TABLE `{database}`.t (k int)")
+    my(f"INSERT INTO `{database}`.t VALUES (%s)", [(k,) for k in range(1, 11)], many=True)
     plugin = make(database, {"sql": "SELECT k, k * 2 AS twice, 'é' AS c FROM t ORDER BY k"}, 4)
     splits, batches = read_all(plugin, parallelism=4)
     assert [s.id for s in splits] == ["all"]
@@ -230,11 +199,11 @@ def test_sql_query_is_one_split_resumed_by_offset(database: str) -> None:
 
 
 def test_progress_and_empty_table(database: str) -> None:
-    sql(f"CREATE TABLE `{database}`.t (k int NOT NULL PRIMARY KEY, v text)")
+    my(f"CREATE TABLE `{database}`.t (k int NOT NULL PRIMARY KEY, v text)")
     splits, batches = read_all(make(database, {"table": "t", "split_key": "k"}), 4)
     assert [s.id for s in splits] == ["all"] and batches == {"all": []}
-    sql(f"INSERT INTO `{database}`.t (k) VALUES (%s)", [(k,) for k in range(500)], many=True)
-    sql(f"ANALYZE TABLE `{database}`.t")
+    my(f"INSERT INTO `{database}`.t (k) VALUES (%s)", [(k,) for k in range(500)], many=True)
+    my(f"ANALYZE TABLE `{database}`.t")
     plugin = make(database, {"table": "t", "split_key": "k"})
     splits, _ = read_all(plugin, 3)
     assert len(splits) == 3
@@ -242,7 +211,7 @@ def test_progress_and_empty_table(database: str) -> None:
 
 
 def test_missing_table_column_and_bad_split_key_are_terminal(database: str) -> None:
-    sql(f"CREATE TABLE `{database}`.t (k int, name text, price double)")
+    my(f"CREATE TABLE `{database}`.t (k int, name text, price double)")
     with pytest.raises(TerminalError, match=r"nothing.*does not exist"):
         read_all(make(database, {"table": "nothing"}))
     with pytest.raises(TerminalError, match=r"\['nope'\].*k, name, price"):
@@ -264,11 +233,11 @@ def test_unreachable_server_is_retryable() -> None:
 def test_mysql_to_postgresql_with_filter_and_mapping_through_the_cli(
     database: str, tmp_path: Path
 ) -> None:
-    sql(
+    my(
         f"CREATE TABLE `{database}`.orders (id bigint PRIMARY KEY, user_id int, "
         "amount decimal(12,2), status enum('paid','new'), note varchar(20), created_at datetime)"
     )
-    sql(
+    my(
         f"INSERT INTO `{database}`.orders VALUES (%s, %s, %s, %s, %s, %s)",
         [
             (1, 10, "12.50", "paid", "Zoë 😀", "2024-01-02 03:04:05"),
@@ -277,21 +246,16 @@ def test_mysql_to_postgresql_with_filter_and_mapping_through_the_cli(
         ],
         many=True,
     )
-    target = f"fg_my_{uuid.uuid4().hex[:8]}"
     example = Path(__file__).resolve().parents[3] / "examples" / "mysql-to-postgresql.yaml"
     (tmp_path / "p.yaml").write_text(example.read_text(encoding="utf-8"), encoding="utf-8")
-    env = {"MYSQL_DATABASE": database, "PG_TABLE": f"{target}.orders"}
-    with psycopg.connect("host=127.0.0.1 user=postgres dbname=test", autocommit=True) as pg:
-        pg.execute(f'CREATE SCHEMA "{target}"')  # type: ignore[arg-type]
-        try:
-            result = run_fustgo("run", "p.yaml", cwd=tmp_path, env=env, timeout=120)
-            assert result.exit_code == 0, result.stderr
-            found = pg.execute(
-                f'SELECT order_id, customer_id, amount, note, created_at FROM "{target}".orders '  # type: ignore[arg-type]
-                "ORDER BY order_id"
-            ).fetchall()
-        finally:
-            pg.execute(f'DROP SCHEMA "{target}" CASCADE')  # type: ignore[arg-type]
+    with pg_schema("my") as target:
+        env = {"MYSQL_DATABASE": database, "PG_TABLE": f"{target}.orders"}
+        result = run_fustgo("run", "p.yaml", cwd=tmp_path, env=env, timeout=120)
+        assert result.exit_code == 0, result.stderr
+        found = pg(
+            f'SELECT order_id, customer_id, amount, note, created_at FROM "{target}".orders '
+            "ORDER BY order_id"
+        )
     assert found == [
         (1, 10, Decimal("12.50"), "Zoë 😀", dt.datetime(2024, 1, 2, 3, 4, 5)),
         (3, 12, Decimal("7.25"), None, None),
@@ -301,7 +265,7 @@ def test_mysql_to_postgresql_with_filter_and_mapping_through_the_cli(
 def test_connectorx_pages_keep_bad_temporal_values_for_the_dead_letter(database: str) -> None:
     """connectorx cannot convert zero dates or times beyond a day: the page is read again
     with dates as text and the bad rows go to the dead letter, as over mysqlclient."""
-    sql(
+    my(
         f"CREATE TABLE `{database}`.t (id int PRIMARY KEY, d date, dt datetime(6), "
         "ts timestamp(6) NULL, span time, vb varchar(10) COLLATE utf8mb4_bin, "
         "lt longtext COLLATE utf8mb4_bin, l1 text CHARACTER SET latin1)"
@@ -339,8 +303,8 @@ def test_connectorx_pages_keep_bad_temporal_values_for_the_dead_letter(database:
 def test_connectorx_sessions_are_utc_strict_and_read_only(database: str) -> None:
     """The `where` is true only in a session set up as FustGo's: rows arrive, so the
     connectorx session ran the settings (its own default would be the server's)."""
-    sql(f"CREATE TABLE `{database}`.t (id int PRIMARY KEY)")
-    sql(f"INSERT INTO `{database}`.t VALUES (%s)", [(n,) for n in range(1, 6)], many=True)
+    my(f"CREATE TABLE `{database}`.t (id int PRIMARY KEY)")
+    my(f"INSERT INTO `{database}`.t VALUES (%s)", [(n,) for n in range(1, 6)], many=True)
     where = (
         "@@session.time_zone = '+00:00' AND @@session.sql_mode LIKE '%STRICT_ALL_TABLES%' "
         "AND @@session.tx_read_only = 1"
@@ -367,8 +331,8 @@ def test_a_connectorx_that_cannot_connect_hands_over_to_mysqlclient(database: st
     the first page: mysqlclient reads the run from there, every row once."""
     from fustgo.plugins.inputs.mysql.arrow import ConnectFailed
 
-    sql(f"CREATE TABLE `{database}`.t (id int PRIMARY KEY, v varchar(5))")
-    sql(f"INSERT INTO `{database}`.t VALUES (%s, 'x')", [(n,) for n in range(1, 8)], many=True)
+    my(f"CREATE TABLE `{database}`.t (id int PRIMARY KEY, v varchar(5))")
+    my(f"INSERT INTO `{database}`.t VALUES (%s, 'x')", [(n,) for n in range(1, 8)], many=True)
     plugin = make(database, {"table": "t", "split_key": "id"}, size=3)
 
     def refuse(self: Any, query: str, limit: int) -> pa.RecordBatch:

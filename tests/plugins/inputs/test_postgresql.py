@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-import psycopg
 import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -19,62 +18,33 @@ from fustgo.engine.batch import Batch, Checkpoint, Split
 from fustgo.engine.errors import RetryableError, TerminalError
 from fustgo.plugins.api import PluginContext
 from fustgo.plugins.inputs.postgresql import PostgresqlInput, PostgresqlInputConfig
+from tests.databases import PG_CONNECTION, pg, pg_schema
+from tests.plugins.inputs.reading import read_all, rows
 
 pytestmark = pytest.mark.integration
-
-DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
-CONNECTION = {"host": "127.0.0.1", "database": "test", "user": "postgres"}
 
 
 @pytest.fixture
 def schema() -> Iterator[str]:
-    name = f"fg_in_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(DSN, autocommit=True) as connection:
-        connection.execute(f'CREATE SCHEMA "{name}"')  # type: ignore[arg-type]
-        try:
-            yield name
-        finally:
-            connection.execute(f'DROP SCHEMA "{name}" CASCADE')  # type: ignore[arg-type]
-
-
-def sql(statement: str, *params: Any) -> None:
-    with psycopg.connect(DSN, autocommit=True) as connection:
-        connection.execute(statement, params or None)  # type: ignore[arg-type]
+    with pg_schema("in") as name:
+        yield name
 
 
 def make(query: dict[str, Any], size: int | None = None, **connection: Any) -> PostgresqlInput:
     config = PostgresqlInputConfig.model_validate(
-        {"connection": {**CONNECTION, **connection}, "query": query, "fetch": {"size": size}}
+        {"connection": {**PG_CONNECTION, **connection}, "query": query, "fetch": {"size": size}}
     )
     return PostgresqlInput(config, PluginContext(component_path="input"))
 
 
-def read_all(
-    plugin: PostgresqlInput, parallelism: int = 1
-) -> tuple[list[Split], dict[str, list[Batch]]]:
-    async def run() -> tuple[list[Split], dict[str, list[Batch]]]:
-        await plugin.open()
-        try:
-            splits = await plugin.splits(parallelism)
-            return splits, {s.id: [b async for b in plugin.read(s, None)] for s in splits}
-        finally:
-            await plugin.close()
-
-    return asyncio.run(run())
-
-
-def rows(batches: list[Batch]) -> list[dict[str, Any]]:
-    return [row for batch in batches for row in batch.data.to_pylist()]
-
-
 def test_every_mapped_type_arrives_with_its_logical_type(schema: str) -> None:
-    sql(
+    pg(
         f'CREATE TABLE "{schema}".t (id int PRIMARY KEY, i2 smallint, i4 integer, i8 bigint, '
         "f4 real, f8 double precision, n numeric(38,10), n_free numeric, txt text, "
         "v varchar(10), b bytea, ok boolean, d date, tm time, ts timestamp, tz timestamptz, "
         "iv interval, u uuid, j json, jb jsonb, ints int[], texts text[], nums numeric(5,2)[])"
     )
-    sql(
+    pg(
         f'INSERT INTO "{schema}".t VALUES (1, -32768, 2147483647, 9223372036854775807, 1.5, '
         "-2.25, 1234567890123456789012345678.0123456789, 0.1000000000000000000001, "
         "'héllo 😀', 'ünï', '\\x00ff'::bytea, true, '2024-02-29', '23:59:59.999999', "
@@ -109,8 +79,8 @@ def test_every_mapped_type_arrives_with_its_logical_type(schema: str) -> None:
 
 
 def test_numeric_nan_in_a_decimal_column_goes_to_the_dead_letter(schema: str) -> None:
-    sql(f'CREATE TABLE "{schema}".t (id int, amount numeric(6,2))')
-    sql(f"INSERT INTO \"{schema}\".t VALUES (1, 1.25), (2, 'NaN'), (3, NULL)")
+    pg(f'CREATE TABLE "{schema}".t (id int, amount numeric(6,2))')
+    pg(f"INSERT INTO \"{schema}\".t VALUES (1, 1.25), (2, 'NaN'), (3, NULL)")
     plugin = make({"table": f"{schema}.t"})
     _, batches = read_all(plugin)
     assert rows(batches["all"]) == [{"id": 1, "amount": Decimal("1.25")}, {"id": 3, "amount": None}]
@@ -131,12 +101,8 @@ def test_splits_cover_the_table_exactly_once(
     schema: str, keys: list[int | None], parallelism: int, size: int
 ) -> None:
     table = f"t_{uuid.uuid4().hex[:8]}"
-    sql(f'CREATE TABLE "{schema}".{table} (k bigint, n serial)')
-    with psycopg.connect(DSN, autocommit=True) as connection, connection.cursor() as cursor:
-        cursor.executemany(
-            f'INSERT INTO "{schema}".{table} (k) VALUES (%s)',  # type: ignore[arg-type]
-            [(k,) for k in keys],
-        )
+    pg(f'CREATE TABLE "{schema}".{table} (k bigint, n serial)')
+    pg(f'INSERT INTO "{schema}".{table} (k) VALUES (%s)', [(k,) for k in keys], many=True)
     splits, batches = read_all(make({"table": f"{schema}.{table}", "split_key": "k"}, size))
     assert len(splits) <= parallelism + 1 or parallelism == 1
     read = sorted(row["n"] for split in batches.values() for row in rows(split))
@@ -147,8 +113,8 @@ def test_splits_cover_the_table_exactly_once(
 
 
 def test_resume_continues_after_the_checkpoint(schema: str) -> None:
-    sql(f'CREATE TABLE "{schema}".t (k int, v text)')
-    sql(f"INSERT INTO \"{schema}\".t SELECT g % 4, 'row ' || g FROM generate_series(1, 23) g")
+    pg(f'CREATE TABLE "{schema}".t (k int, v text)')
+    pg(f"INSERT INTO \"{schema}\".t SELECT g % 4, 'row ' || g FROM generate_series(1, 23) g")
     plugin = make({"table": f"{schema}.t", "split_key": "k"}, size=3)
 
     async def run() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -177,8 +143,8 @@ def test_resume_continues_after_the_checkpoint(schema: str) -> None:
 
 
 def test_sql_query_is_one_split_resumed_by_offset(schema: str) -> None:
-    sql(f'CREATE TABLE "{schema}".t (k int)')
-    sql(f'INSERT INTO "{schema}".t SELECT generate_series(1, 10)')
+    pg(f'CREATE TABLE "{schema}".t (k int)')
+    pg(f'INSERT INTO "{schema}".t SELECT generate_series(1, 10)')
     plugin = make({"sql": f'SELECT k, k * 2 AS twice FROM "{schema}".t ORDER BY k'}, size=4)
     splits, batches = read_all(plugin, parallelism=4)
     assert [s.id for s in splits] == ["all"]
@@ -187,22 +153,22 @@ def test_sql_query_is_one_split_resumed_by_offset(schema: str) -> None:
 
 
 def test_progress_is_the_row_estimate(schema: str) -> None:
-    sql(f'CREATE TABLE "{schema}".t AS SELECT generate_series(1, 500) AS k')
-    sql(f'ANALYZE "{schema}".t')
+    pg(f'CREATE TABLE "{schema}".t AS SELECT generate_series(1, 500) AS k')
+    pg(f'ANALYZE "{schema}".t')
     plugin = make({"table": f"{schema}.t", "split_key": "k"})
     read_all(plugin, parallelism=3)
     assert plugin.progress().records_total == 500
 
 
 def test_empty_table_gives_no_batches(schema: str) -> None:
-    sql(f'CREATE TABLE "{schema}".t (k int NOT NULL, v text)')
+    pg(f'CREATE TABLE "{schema}".t (k int NOT NULL, v text)')
     splits, batches = read_all(make({"table": f"{schema}.t", "split_key": "k"}), 4)
     assert [s.id for s in splits] == ["all"]
     assert batches == {"all": []}
 
 
 def test_missing_table_column_and_bad_split_key_are_terminal(schema: str) -> None:
-    sql(f'CREATE TABLE "{schema}".t (k int, name text, doc jsonb)')
+    pg(f'CREATE TABLE "{schema}".t (k int, name text, doc jsonb)')
     with pytest.raises(TerminalError, match=r"nothing.*does not exist"):
         read_all(make({"table": f"{schema}.nothing"}))
     with pytest.raises(TerminalError, match=r"\['nope'\].*k, name, doc"):
@@ -214,7 +180,7 @@ def test_missing_table_column_and_bad_split_key_are_terminal(schema: str) -> Non
 
 
 def test_sessions_are_read_only(schema: str) -> None:
-    sql(f'CREATE TABLE "{schema}".t (k int)')
+    pg(f'CREATE TABLE "{schema}".t (k int)')
     plugin = make({"sql": f'INSERT INTO "{schema}".t VALUES (1) RETURNING k'})
     with pytest.raises(TerminalError):
         read_all(plugin)

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
-import sqlite3
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,37 +14,22 @@ import MySQLdb
 import pytest
 from pydantic import ValidationError
 
-from fustgo.engine.batch import Batch
 from fustgo.engine.errors import RetryableError, TerminalError
 from fustgo.plugins.api import PluginContext
 from fustgo.plugins.inputs.mysql import MysqlInput, MysqlInputConfig
+from tests.databases import my, my_database, sqlite_rows
 from tests.pipeline_runs import run_yaml
+from tests.plugins.inputs.reading import read_splits
 
 pytestmark = pytest.mark.integration
 
 ROWS = 300_000
 
 
-def sql(statement: str, params: Any = None) -> list[tuple[Any, ...]]:
-    connection = MySQLdb.connect(host="127.0.0.1", user="root", charset="utf8mb4")
-    try:
-        cursor = connection.cursor()
-        cursor.execute(statement, params)
-        rows = list(cursor.fetchall())
-        connection.commit()
-        return rows
-    finally:
-        connection.close()
-
-
 @pytest.fixture
 def database() -> Iterator[str]:
-    name = f"fg_rc_{uuid.uuid4().hex[:10]}"
-    sql(f"CREATE DATABASE `{name}`")
-    try:
+    with my_database("rc") as name:
         yield name
-    finally:
-        sql(f"DROP DATABASE `{name}`")
 
 
 def make(database: str, query: dict[str, Any], **config: Any) -> MysqlInput:
@@ -57,25 +40,11 @@ def make(database: str, query: dict[str, Any], **config: Any) -> MysqlInput:
     return MysqlInput(model, PluginContext(component_path="input"))
 
 
-def read_splits(plugin: MysqlInput, parallelism: int) -> list[Batch]:
-    """Every split read one after the other, as one channel would."""
-
-    async def run() -> list[Batch]:
-        await plugin.open()
-        try:
-            splits = await plugin.splits(parallelism)
-            return [b for s in splits async for b in plugin.read(s, None)]
-        finally:
-            await plugin.close()
-
-    return asyncio.run(run())
-
-
 def sessions(database: str) -> list[int]:
     """Ids of the sessions connected to `database`, other than the one asking."""
     return [
         int(row[0])
-        for row in sql(
+        for row in my(
             "SELECT id FROM information_schema.processlist WHERE db = %s AND id <> connection_id()",
             (database,),
         )
@@ -97,8 +66,8 @@ def no_sessions_left(database: str) -> bool:
 def test_splits_share_the_runs_connections(database: str, connectorx: bool) -> None:
     """mysqlclient splits borrow the pool's connections; connectorx pages open their own
     sessions, so only discovery uses the pool (`options` make the input use mysqlclient)."""
-    sql(f"CREATE TABLE `{database}`.t (id bigint PRIMARY KEY)")
-    sql(f"INSERT INTO `{database}`.t SELECT seq FROM `{database}`.seq_1_to_1000")
+    my(f"CREATE TABLE `{database}`.t (id bigint PRIMARY KEY)")
+    my(f"INSERT INTO `{database}`.t SELECT seq FROM `{database}`.seq_1_to_1000")
     options = {} if connectorx else {"connection": {"options": {"read_timeout": 600}}}
     for query in ({"table": "t", "split_key": "id"}, {"sql": "SELECT id FROM t ORDER BY id"}):
         plugin = make(database, query, fetch={"size": 100}, **options)
@@ -148,11 +117,11 @@ def kill_readers(database: str, stop: Any, found: Any) -> None:
 def test_a_run_whose_reading_sessions_are_killed_finishes_with_every_row(
     database: str, in_tmp_cwd: Path
 ) -> None:
-    sql(
+    my(
         f"CREATE TABLE `{database}`.source (id bigint PRIMARY KEY, name varchar(40), "
         "amount decimal(12,2))"
     )
-    sql(
+    my(
         f"INSERT INTO `{database}`.source SELECT seq, md5(seq), seq % 1000 "
         f"FROM `{database}`.seq_1_to_{ROWS}"
     )
@@ -188,23 +157,21 @@ output:
     summary = outcome.summary
     assert summary.status == "succeeded", summary.error
     assert len(killed) == 3 and summary.retries == 3, (killed, summary.retries)
-    with sqlite3.connect(in_tmp_cwd / "target.db") as target:
-        count, distinct, total = target.execute(
-            "SELECT count(*), count(DISTINCT id), sum(id) FROM target"
-        ).fetchone()
-    assert (count, distinct, total) == (ROWS, ROWS, ROWS * (ROWS + 1) // 2)
+    assert sqlite_rows(
+        in_tmp_cwd / "target.db", "SELECT count(*), count(DISTINCT id), sum(id) FROM target"
+    ) == [(ROWS, ROWS, ROWS * (ROWS + 1) // 2)]
 
 
 def test_a_killed_discovery_session_is_retryable_and_reopened(database: str) -> None:
-    sql(f"CREATE TABLE `{database}`.t (id int PRIMARY KEY)")
-    sql(f"INSERT INTO `{database}`.t SELECT seq FROM `{database}`.seq_1_to_10")
+    my(f"CREATE TABLE `{database}`.t (id int PRIMARY KEY)")
+    my(f"INSERT INTO `{database}`.t SELECT seq FROM `{database}`.seq_1_to_10")
     plugin = make(database, {"table": "t", "split_key": "id"})
 
     async def run() -> int:
         await plugin.open()
         try:
             for session in sessions(database):
-                sql(f"KILL {session}")
+                my(f"KILL {session}")
             with pytest.raises(RetryableError, match=r"connection to MySQL .* was lost"):
                 await plugin.splits(1)
             splits = await plugin.splits(1)  # the runner's retry: a new connection
@@ -217,13 +184,13 @@ def test_a_killed_discovery_session_is_retryable_and_reopened(database: str) -> 
 
 @pytest.mark.parametrize("read", ["connectorx pages", "view", "one stream"])
 def test_fetch_timeout_kills_a_slow_query_and_names_the_field(database: str, read: str) -> None:
-    sql(f"CREATE TABLE `{database}`.t (id int PRIMARY KEY)")
-    sql(f"INSERT INTO `{database}`.t SELECT seq FROM `{database}`.seq_1_to_20")
+    my(f"CREATE TABLE `{database}`.t (id int PRIMARY KEY)")
+    my(f"INSERT INTO `{database}`.t SELECT seq FROM `{database}`.seq_1_to_20")
     query: dict[str, Any]
     if read == "connectorx pages":  # the server's statement limit, set on the session
         query = {"table": "t", "where": "sleep(id = 15) = 0"}
     elif read == "view":  # no primary key to page by: one mysqlclient stream, KILL QUERY
-        sql(f"CREATE VIEW `{database}`.slow AS SELECT id, sleep(id = 15) AS s FROM `{database}`.t")
+        my(f"CREATE VIEW `{database}`.slow AS SELECT id, sleep(id = 15) AS s FROM `{database}`.t")
         query = {"table": "slow", "split_key": "id"}
     else:
         query = {"sql": "SELECT id, sleep(id = 15) AS s FROM t ORDER BY id"}
@@ -267,12 +234,12 @@ def test_inconsistent_tls_settings_are_config_errors(tls: dict[str, str], messag
 
 
 def test_sessions_are_read_only(database: str) -> None:
-    sql(f"CREATE TABLE `{database}`.t (id int)")
-    sql(
+    my(f"CREATE TABLE `{database}`.t (id int)")
+    my(
         f"CREATE FUNCTION `{database}`.sneaky() RETURNS int MODIFIES SQL DATA "
         f"BEGIN INSERT INTO `{database}`.t VALUES (1); RETURN 1; END"
     )
     plugin = make(database, {"sql": "SELECT sneaky() AS id"})
     with pytest.raises(TerminalError, match="sessions are read-only"):
         read_splits(plugin, 1)
-    assert sql(f"SELECT count(*) FROM `{database}`.t") == [(0,)]
+    assert my(f"SELECT count(*) FROM `{database}`.t") == [(0,)]

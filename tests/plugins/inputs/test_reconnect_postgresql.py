@@ -4,10 +4,8 @@ on after backends are terminated, `fetch.timeout`, TLS settings and read-only se
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,60 +14,34 @@ import psycopg
 import pytest
 from pydantic import ValidationError
 
-from fustgo.engine.batch import Batch
 from fustgo.engine.errors import RetryableError, TerminalError
 from fustgo.plugins.api import PluginContext
 from fustgo.plugins.inputs.postgresql import PostgresqlInput, PostgresqlInputConfig
+from tests.databases import PG_CONNECTION, PG_DSN, pg, pg_schema, sqlite_rows
 from tests.pipeline_runs import run_yaml
+from tests.plugins.inputs.reading import read_splits
 
 pytestmark = pytest.mark.integration
 
-DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
-CONNECTION = {"host": "127.0.0.1", "database": "test", "user": "postgres"}
 ROWS = 300_000
 
 
 @pytest.fixture
 def schema() -> Iterator[str]:
-    name = f"fg_rc_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(DSN, autocommit=True) as connection:
-        connection.execute(f'CREATE SCHEMA "{name}"')  # type: ignore[arg-type]
-        try:
-            yield name
-        finally:
-            connection.execute(f'DROP SCHEMA "{name}" CASCADE')  # type: ignore[arg-type]
-
-
-def sql(statement: str) -> list[tuple[Any, ...]]:
-    with psycopg.connect(DSN, autocommit=True) as connection:
-        cursor = connection.execute(statement)  # type: ignore[arg-type]
-        return cursor.fetchall() if cursor.description else []
+    with pg_schema("rc") as name:
+        yield name
 
 
 def make(query: dict[str, Any], *, pipeline: str = "pipeline", **config: Any) -> PostgresqlInput:
-    connection = {**CONNECTION, **config.pop("connection", {})}
+    connection = {**PG_CONNECTION, **config.pop("connection", {})}
     model = PostgresqlInputConfig.model_validate(
         {"connection": connection, "query": query, **config}
     )
     return PostgresqlInput(model, PluginContext(pipeline_name=pipeline, component_path="input"))
 
 
-def read_splits(plugin: PostgresqlInput, parallelism: int) -> list[Batch]:
-    """Every split read one after the other, as one channel would."""
-
-    async def run() -> list[Batch]:
-        await plugin.open()
-        try:
-            splits = await plugin.splits(parallelism)
-            return [b for s in splits async for b in plugin.read(s, None)]
-        finally:
-            await plugin.close()
-
-    return asyncio.run(run())
-
-
 def test_splits_share_the_runs_connections(schema: str) -> None:
-    sql(f'CREATE TABLE "{schema}".t AS SELECT g::bigint AS id FROM generate_series(1, 1000) g')
+    pg(f'CREATE TABLE "{schema}".t AS SELECT g::bigint AS id FROM generate_series(1, 1000) g')
     plugin = make({"table": f"{schema}.t", "split_key": "id"}, fetch={"size": 100})
     batches = read_splits(plugin, 4)
     assert sum(b.num_rows for b in batches) == 1000
@@ -83,18 +55,18 @@ def test_splits_share_the_runs_connections(schema: str) -> None:
 def test_a_run_whose_reading_backends_are_terminated_finishes_with_every_row(
     schema: str, in_tmp_cwd: Path
 ) -> None:
-    sql(
+    pg(
         f'CREATE TABLE "{schema}".source AS SELECT g::bigint AS id, md5(g::text) AS name, '
         f"(g % 1000)::numeric(12,2) AS amount FROM generate_series(1, {ROWS}) g"
     )
-    sql(f'ALTER TABLE "{schema}".source ADD PRIMARY KEY (id)')
+    pg(f'ALTER TABLE "{schema}".source ADD PRIMARY KEY (id)')
     pipeline = f"reconnect-{schema}"
     killed: list[int] = []
     stop = threading.Event()
 
     def terminate_readers() -> None:
         """Terminate the reading backends three times, once each is streaming rows."""
-        with psycopg.connect(DSN, autocommit=True) as admin:
+        with psycopg.connect(PG_DSN, autocommit=True) as admin:
             while len(killed) < 3 and not stop.is_set():
                 found = admin.execute(
                     "SELECT pid FROM pg_stat_activity WHERE application_name = %s AND "
@@ -142,22 +114,20 @@ output:
     # the read may end before the third kill, and a kill landing as a stream ends may find
     # the client holding every row already: at least one re-read from a checkpoint
     assert killed and summary.retries >= 1, (killed, summary.retries)
-    with sqlite3.connect(in_tmp_cwd / "target.db") as target:
-        count, distinct, total = target.execute(
-            "SELECT count(*), count(DISTINCT id), sum(id) FROM target"
-        ).fetchone()
-    assert (count, distinct, total) == (ROWS, ROWS, ROWS * (ROWS + 1) // 2)
+    assert sqlite_rows(
+        in_tmp_cwd / "target.db", "SELECT count(*), count(DISTINCT id), sum(id) FROM target"
+    ) == [(ROWS, ROWS, ROWS * (ROWS + 1) // 2)]
 
 
 def test_a_lost_discovery_connection_is_retryable_and_reopened(schema: str) -> None:
-    sql(f'CREATE TABLE "{schema}".t AS SELECT g AS id FROM generate_series(1, 10) g')
+    pg(f'CREATE TABLE "{schema}".t AS SELECT g AS id FROM generate_series(1, 10) g')
     pipeline = f"discovery-{schema}"
     plugin = make({"table": f"{schema}.t", "split_key": "id"}, pipeline=pipeline)
 
     async def run() -> int:
         await plugin.open()
         try:
-            sql(
+            pg(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
                 f"application_name = 'fustgo {pipeline} input'"
             )
@@ -179,7 +149,7 @@ def test_fetch_timeout_cancels_a_slow_query_and_names_the_field() -> None:
     with pytest.raises(TerminalError, match=r"0\.3 s, the limit set by `input\.fetch\.timeout`"):
         read_splits(plugin, 1)
     assert time.monotonic() - started < 3
-    still_running = sql(
+    still_running = pg(
         "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'fustgo slow input' "
         "AND query LIKE '%pg_sleep%' AND state = 'active'"
     )
@@ -190,7 +160,7 @@ def test_fetch_timeout_limits_each_wait_not_a_long_read(schema: str) -> None:
     """A split streamed to a slow consumer takes longer than the timeout in all (a server
     `statement_timeout` would cancel it); only waiting on the server counts."""
     rows = 400_000  # about 40 MB: several of ADBC's batches
-    sql(
+    pg(
         f'CREATE TABLE "{schema}".t AS SELECT g AS id, md5(g::text) || md5(g::text) AS v '
         f"FROM generate_series(1, {rows}) g"
     )
@@ -232,13 +202,13 @@ def test_sslmode_reaches_libpq_and_its_failure_names_the_field() -> None:
 def test_inconsistent_tls_settings_are_config_errors(tls: dict[str, str], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         PostgresqlInputConfig.model_validate(
-            {"connection": {**CONNECTION, **tls}, "query": {"table": "t"}}
+            {"connection": {**PG_CONNECTION, **tls}, "query": {"table": "t"}}
         )
 
 
 def test_sessions_are_read_only_even_when_options_try_otherwise(schema: str) -> None:
-    sql(f'CREATE TABLE "{schema}".t (id int)')
-    sql(
+    pg(f'CREATE TABLE "{schema}".t (id int)')
+    pg(
         f'CREATE FUNCTION "{schema}".sneaky() RETURNS int LANGUAGE sql AS '
         f'$$ INSERT INTO "{schema}".t VALUES (1) RETURNING id $$'
     )
@@ -248,4 +218,4 @@ def test_sessions_are_read_only_even_when_options_try_otherwise(schema: str) -> 
     )
     with pytest.raises(TerminalError, match="sessions are read-only"):
         read_splits(plugin, 1)
-    assert sql(f'SELECT count(*) FROM "{schema}".t') == [(0,)]
+    assert pg(f'SELECT count(*) FROM "{schema}".t') == [(0,)]

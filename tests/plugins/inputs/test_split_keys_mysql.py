@@ -5,20 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import uuid
-from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
-import MySQLdb
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fustgo.engine.batch import Batch, Split
+from fustgo.engine.batch import Batch
 from fustgo.engine.errors import TerminalError
 from fustgo.plugins.api import PluginContext
 from fustgo.plugins.inputs.mysql import MysqlInput, MysqlInputConfig
+from tests.databases import my, my_database
+from tests.plugins.inputs.reading import assert_exactly_once, ids, read_all
 
 pytestmark = pytest.mark.integration
 
@@ -34,24 +33,8 @@ COLLATIONS = [
 
 @pytest.fixture
 def database() -> Iterator[str]:
-    name = f"fg_split_{uuid.uuid4().hex[:10]}"
-    sql(f"CREATE DATABASE `{name}`")
-    try:
+    with my_database("split") as name:
         yield name
-    finally:
-        sql(f"DROP DATABASE `{name}`")
-
-
-def sql(statement: str, params: Any = None, *, many: bool = False) -> list[tuple[Any, ...]]:
-    connection = MySQLdb.connect(host="127.0.0.1", user="root", charset="utf8mb4")
-    try:
-        cursor = connection.cursor()
-        (cursor.executemany if many else cursor.execute)(statement, params)
-        found = list(cursor.fetchall()) if cursor.description else []
-        connection.commit()
-        return found
-    finally:
-        connection.close()
 
 
 def make(database: str, query: dict[str, Any], size: int | None = None) -> MysqlInput:
@@ -63,32 +46,6 @@ def make(database: str, query: dict[str, Any], size: int | None = None) -> Mysql
         }
     )
     return MysqlInput(config, PluginContext(component_path="input"))
-
-
-def read_all(
-    plugin: MysqlInput, parallelism: int = 1
-) -> tuple[list[Split], dict[str, list[Batch]]]:
-    async def run() -> tuple[list[Split], dict[str, list[Batch]]]:
-        await plugin.open()
-        try:
-            splits = await plugin.splits(parallelism)
-            return splits, {s.id: [b async for b in plugin.read(s, None)] for s in splits}
-        finally:
-            await plugin.close()
-
-    return asyncio.run(run())
-
-
-def ids(batches: list[Batch]) -> list[int]:
-    return [row["id"] for batch in batches for row in batch.data.to_pylist()]
-
-
-def assert_exactly_once(batches: dict[str, list[Batch]], expected: list[int]) -> None:
-    read = Counter(i for split in batches.values() for i in ids(split))
-    assert read == Counter(expected), (
-        f"missing {sorted(set(expected) - set(read))}, "
-        f"twice {sorted(i for i, n in read.items() if n > 1)}"
-    )
 
 
 @settings(
@@ -114,14 +71,14 @@ def test_string_keys_put_every_row_in_exactly_one_split_under_any_collation(
 ) -> None:
     keys, collation, method = case["keys"], case["collation"], case["method"]
     parallelism, integer_id = case["parallelism"], case["integer_id"]
-    sql(f"DROP TABLE IF EXISTS `{database}`.t")
+    my(f"DROP TABLE IF EXISTS `{database}`.t")
     primary = "id int PRIMARY KEY" if integer_id else "id int NOT NULL"  # no PK: OFFSET reads
-    sql(
+    my(
         f"CREATE TABLE `{database}`.t ({primary}, k varchar(10) CHARACTER SET utf8mb4 "
         f"COLLATE {collation} NULL, KEY (k))"
     )
     if keys:
-        sql(
+        my(
             f"INSERT INTO `{database}`.t VALUES (%s, %s)",
             list(enumerate(keys, start=1)),
             many=True,
@@ -143,12 +100,12 @@ def test_string_keys_put_every_row_in_exactly_one_split_under_any_collation(
 def test_case_and_pad_space_duplicates_are_one_boundary_and_land_in_one_range(
     database: str,
 ) -> None:
-    sql(
+    my(
         f"CREATE TABLE `{database}`.t (id int PRIMARY KEY, "
         "k varchar(10) COLLATE utf8mb4_general_ci, KEY (k))"
     )
     keys = ["a", "A", "a ", "ä", "b", "B ", "m", "M", "t", "T  "]
-    sql(f"INSERT INTO `{database}`.t VALUES (%s, %s)", list(enumerate(keys, 1)), many=True)
+    my(f"INSERT INTO `{database}`.t VALUES (%s, %s)", list(enumerate(keys, 1)), many=True)
     query = {"table": "t", "split": {"key": "k", "boundaries": ["t", "M", "m", "T ", "b"]}}
     splits, batches = read_all(make(database, query, size=2), parallelism=2)
     # 't', 'T ' and 'm', 'M' are one boundary each (which spelling stays is the server's)
@@ -167,7 +124,7 @@ def test_case_and_pad_space_duplicates_are_one_boundary_and_land_in_one_range(
 
 
 def test_date_and_datetime_keys_with_skew_are_cut_by_a_sample(database: str) -> None:
-    sql(
+    my(
         f"CREATE TABLE `{database}`.t (id int PRIMARY KEY, d date, ts datetime(6), "
         "KEY (d), KEY (ts))"
     )
@@ -176,7 +133,7 @@ def test_date_and_datetime_keys_with_skew_are_cut_by_a_sample(database: str) -> 
     for i in range(1, 601):
         day = dt.date(2024, 3, 1) if i % 3 else dt.date(2020, 1, 1) + dt.timedelta(days=i)
         rows.append((i, None if i % 50 == 0 else day, start + dt.timedelta(seconds=i * i)))
-    sql(f"INSERT INTO `{database}`.t VALUES (%s, %s, %s)", rows, many=True)
+    my(f"INSERT INTO `{database}`.t VALUES (%s, %s, %s)", rows, many=True)
     for key in ("d", "ts"):
         splits, batches = read_all(make(database, {"table": "t", "split_key": key}, 50), 4)
         assert_exactly_once(batches, list(range(1, 601)))
@@ -189,11 +146,11 @@ def test_date_and_datetime_keys_with_skew_are_cut_by_a_sample(database: str) -> 
 
 
 def test_snowflake_ids_get_no_empty_ranges(database: str) -> None:
-    sql(f"CREATE TABLE `{database}`.t (id bigint PRIMARY KEY)")
+    my(f"CREATE TABLE `{database}`.t (id bigint PRIMARY KEY)")
     # three dense clusters far apart in a 2^63 space: even ranges leave most splits empty
     values = [base + i for base, n in ((10**9, 100), (4 * 10**18, 300), (9 * 10**18, 500))
               for i in range(n)]  # fmt: skip
-    sql(f"INSERT INTO `{database}`.t VALUES (%s)", [(v,) for v in values], many=True)
+    my(f"INSERT INTO `{database}`.t VALUES (%s)", [(v,) for v in values], many=True)
     splits, batches = read_all(make(database, {"table": "t", "split_key": "id"}, 200), 6)
     sizes = [len(ids(batches[s.id])) for s in splits]
     assert sorted(sizes) == [100, 300, 500], [s.description for s in splits]
@@ -205,10 +162,10 @@ def test_snowflake_ids_get_no_empty_ranges(database: str) -> None:
 
 
 def test_skewed_integer_keys_with_a_dense_primary_key_get_balanced_ranges(database: str) -> None:
-    sql(f"CREATE TABLE `{database}`.t (id int PRIMARY KEY, n bigint, KEY (n))")
+    my(f"CREATE TABLE `{database}`.t (id int PRIMARY KEY, n bigint, KEY (n))")
     # 90 % of the rows have keys below 1,000, the rest spread up to 10^12
     keys = [i % 1000 if i % 10 else i * 10**8 for i in range(1, 2001)]
-    sql(f"INSERT INTO `{database}`.t VALUES (%s, %s)", list(enumerate(keys, 1)), many=True)
+    my(f"INSERT INTO `{database}`.t VALUES (%s, %s)", list(enumerate(keys, 1)), many=True)
     splits, batches = read_all(make(database, {"table": "t", "split_key": "n"}, 500), 4)
     sizes = [len(ids(batches[s.id])) for s in splits if s.params["kind"] == "range"]
     assert sum(sizes) == 2000
@@ -217,8 +174,8 @@ def test_skewed_integer_keys_with_a_dense_primary_key_get_balanced_ranges(databa
 
 
 def test_many_user_boundaries_are_thinned_to_a_bounded_task_count(database: str) -> None:
-    sql(f"CREATE TABLE `{database}`.t (id int PRIMARY KEY, n int, KEY (n))")
-    sql(f"INSERT INTO `{database}`.t VALUES (%s, %s)", [(i, i) for i in range(500)], many=True)
+    my(f"CREATE TABLE `{database}`.t (id int PRIMARY KEY, n int, KEY (n))")
+    my(f"INSERT INTO `{database}`.t VALUES (%s, %s)", [(i, i) for i in range(500)], many=True)
     query = {"table": "t", "split": {"key": "n", "boundaries": list(range(1, 1000, 3))}}
     splits, batches = read_all(make(database, query, 100), parallelism=2)
     assert len(splits) == 2 * 4 + 1  # 8 ranges (4 × parallelism) and the NULL split
@@ -226,12 +183,12 @@ def test_many_user_boundaries_are_thinned_to_a_bounded_task_count(database: str)
 
 
 def test_a_resumed_string_split_continues_after_its_last_key(database: str) -> None:
-    sql(
+    my(
         f"CREATE TABLE `{database}`.t (id int PRIMARY KEY, "
         "k varchar(10) COLLATE utf8mb4_general_ci, KEY (k))"
     )
     keys = ["a", "A", "a ", "b", "B", "c", "C ", "d", "e", "E"]
-    sql(f"INSERT INTO `{database}`.t VALUES (%s, %s)", list(enumerate(keys, 1)), many=True)
+    my(f"INSERT INTO `{database}`.t VALUES (%s, %s)", list(enumerate(keys, 1)), many=True)
     plugin = make(database, {"table": "t", "split_key": "k"}, size=3)
 
     async def run() -> tuple[list[Batch], list[Batch]]:
@@ -252,8 +209,8 @@ def test_a_resumed_string_split_continues_after_its_last_key(database: str) -> N
 
 
 def test_unsupported_keys_and_bad_boundaries_are_terminal(database: str) -> None:
-    sql(f"CREATE TABLE `{database}`.t (id int PRIMARY KEY, j json, f double, d date, s text)")
-    sql(f"INSERT INTO `{database}`.t VALUES (1, '{{}}', 1.5, '2024-01-01', 'x')")
+    my(f"CREATE TABLE `{database}`.t (id int PRIMARY KEY, j json, f double, d date, s text)")
+    my(f"INSERT INTO `{database}`.t VALUES (1, '{{}}', 1.5, '2024-01-01', 'x')")
     cases = [
         ({"split_key": "f"}, r"`input.query.split_key` `f` is `double`.*integer, string"),
         ({"split": {"key": "j"}}, r"`input.query.split.key` `j` is `(longtext|json)`"),

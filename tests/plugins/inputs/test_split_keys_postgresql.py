@@ -6,12 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import uuid
-from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
-import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -20,10 +17,11 @@ from fustgo.engine.batch import Batch, Split
 from fustgo.engine.errors import TerminalError
 from fustgo.plugins.api import PluginContext
 from fustgo.plugins.inputs.postgresql import PostgresqlInput, PostgresqlInputConfig
+from tests.databases import PG_CONNECTION, pg, pg_schema
+from tests.plugins.inputs.reading import assert_exactly_once, ids, read_all
 
 pytestmark = pytest.mark.integration
 
-DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
 TEXT_KEYS = ["a", "A", "ä", "Ä", "a ", "b", "B", "b  ", "ab", "", " ", "ss", "ß", "z"]
 # `ci`: ICU, case-insensitive and nondeterministic ('a' = 'A'); `C`: bytes; default: the db's
 COLLATIONS = ["ci", "C", "default"]
@@ -31,63 +29,23 @@ COLLATIONS = ["ci", "C", "default"]
 
 @pytest.fixture
 def schema() -> Iterator[str]:
-    name = f"fg_split_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(DSN, autocommit=True) as connection:
-        connection.execute(f'CREATE SCHEMA "{name}"')  # type: ignore[arg-type]
-        connection.execute(  # type: ignore[arg-type]
+    with pg_schema("split") as name:
+        pg(
             f"CREATE COLLATION \"{name}\".ci (provider = icu, locale = 'und-u-ks-level2', "
             "deterministic = false)"
         )
-        try:
-            yield name
-        finally:
-            connection.execute(f'DROP SCHEMA "{name}" CASCADE')  # type: ignore[arg-type]
-
-
-def sql(statement: str, params: Any = None, *, many: bool = False) -> None:
-    with psycopg.connect(DSN, autocommit=True) as connection:
-        cursor = connection.cursor()
-        if many:
-            cursor.executemany(statement, params)  # type: ignore[arg-type]
-        else:
-            cursor.execute(statement, params)  # type: ignore[arg-type]
+        yield name
 
 
 def make(query: dict[str, Any], size: int | None = None) -> PostgresqlInput:
     config = PostgresqlInputConfig.model_validate(
         {
-            "connection": {"host": "127.0.0.1", "database": "test", "user": "postgres"},
+            "connection": PG_CONNECTION,
             "query": query,
             "fetch": {"size": size},
         }
     )
     return PostgresqlInput(config, PluginContext(component_path="input"))
-
-
-def read_all(
-    plugin: PostgresqlInput, parallelism: int = 1
-) -> tuple[list[Split], dict[str, list[Batch]]]:
-    async def run() -> tuple[list[Split], dict[str, list[Batch]]]:
-        await plugin.open()
-        try:
-            splits = await plugin.splits(parallelism)
-            return splits, {s.id: [b async for b in plugin.read(s, None)] for s in splits}
-        finally:
-            await plugin.close()
-
-    return asyncio.run(run())
-
-
-def ids(batches: list[Batch]) -> list[int]:
-    return [row["id"] for batch in batches for row in batch.data.to_pylist()]
-
-
-def assert_exactly_once(batches: dict[str, list[Batch]], expected: list[int]) -> None:
-    read = Counter(i for split in batches.values() for i in ids(split))
-    assert read == Counter(expected), (
-        f"missing {sorted(set(expected) - set(read))}, "
-        f"twice {sorted(i for i, n in read.items() if n > 1)}"
-    )
 
 
 @settings(
@@ -113,16 +71,16 @@ def test_string_keys_put_every_row_in_exactly_one_split_under_any_collation(
     schema: str, case: dict[str, Any]
 ) -> None:
     keys, collation, method = case["keys"], case["collation"], case["method"]
-    sql(f'DROP TABLE IF EXISTS "{schema}".t CASCADE')
+    pg(f'DROP TABLE IF EXISTS "{schema}".t CASCADE')
     collate = f'"{schema}".ci' if collation == "ci" else f'"{collation}"'
     primary = "PRIMARY KEY" if case["primary"] else "NOT NULL"  # without: ctid tie-break
-    sql(f'CREATE TABLE "{schema}".t (id int {primary}, k varchar(10) COLLATE {collate})')
-    sql(f'CREATE INDEX ON "{schema}".t (k)')
+    pg(f'CREATE TABLE "{schema}".t (id int {primary}, k varchar(10) COLLATE {collate})')
+    pg(f'CREATE INDEX ON "{schema}".t (k)')
     if keys:
-        sql(f'INSERT INTO "{schema}".t VALUES (%s, %s)', list(enumerate(keys, 1)), many=True)
+        pg(f'INSERT INTO "{schema}".t VALUES (%s, %s)', list(enumerate(keys, 1)), many=True)
     source = "t"
     if case["view"]:  # no TABLESAMPLE on a view: sampled by a scan, resumed by OFFSET
-        sql(f'CREATE VIEW "{schema}".v AS SELECT * FROM "{schema}".t')
+        pg(f'CREATE VIEW "{schema}".v AS SELECT * FROM "{schema}".t')
         source = "v"
     split: dict[str, Any] = {"key": "k"}
     if method == "boundaries":
@@ -137,9 +95,9 @@ def test_string_keys_put_every_row_in_exactly_one_split_under_any_collation(
 
 
 def test_nondeterministic_collation_keeps_equal_keys_in_one_range(schema: str) -> None:
-    sql(f'CREATE TABLE "{schema}".t (id int PRIMARY KEY, k text COLLATE "{schema}".ci)')
+    pg(f'CREATE TABLE "{schema}".t (id int PRIMARY KEY, k text COLLATE "{schema}".ci)')
     keys = ["a", "A", "b", "B", "m", "M", "t", "T"]
-    sql(f'INSERT INTO "{schema}".t VALUES (%s, %s)', list(enumerate(keys, 1)), many=True)
+    pg(f'INSERT INTO "{schema}".t VALUES (%s, %s)', list(enumerate(keys, 1)), many=True)
     query = {"table": f"{schema}.t", "split": {"key": "k", "boundaries": ["T", "m", "M", "t"]}}
     splits, batches = read_all(make(query, size=1), parallelism=2)
     assert len(splits) == 3 + 1  # 'm'/'M' and 't'/'T' are one boundary each, plus NULLs
@@ -148,18 +106,18 @@ def test_nondeterministic_collation_keeps_equal_keys_in_one_range(schema: str) -
 
 
 def test_skewed_keys_get_boundaries_from_tablesample(schema: str) -> None:
-    sql(
+    pg(
         f'CREATE TABLE "{schema}".t (id int PRIMARY KEY, n bigint, d date, ts timestamptz, '
         "u uuid, s text)"
     )
-    sql(
+    pg(
         f'INSERT INTO "{schema}".t SELECT i, CASE WHEN i % 10 = 0 THEN i::bigint * 100000000 '
         "ELSE i % 1000 END, CASE WHEN i % 3 = 0 THEN date '2020-01-01' + i ELSE date "
         "'2024-03-01' END, timestamptz '2024-01-01 00:00+05' + i * interval '1 second', "
         "md5(i::text)::uuid, CASE WHEN i % 40 = 0 THEN NULL ELSE 'user' || (i % 7) END "
         "FROM generate_series(1, 20000) i"
     )
-    sql(f'ANALYZE "{schema}".t')
+    pg(f'ANALYZE "{schema}".t')
     for key in ("n", "d", "ts", "u", "s"):
         splits, batches = read_all(make({"table": f"{schema}.t", "split_key": key}, 5000), 4)
         assert_exactly_once(batches, list(range(1, 20001)))
@@ -172,10 +130,10 @@ def test_skewed_keys_get_boundaries_from_tablesample(schema: str) -> None:
 
 
 def test_user_boundaries_for_dates_and_resume_after_a_timestamp_key(schema: str) -> None:
-    sql(f'CREATE TABLE "{schema}".t (id int PRIMARY KEY, ts timestamp)')
+    pg(f'CREATE TABLE "{schema}".t (id int PRIMARY KEY, ts timestamp)')
     start = dt.datetime(2024, 1, 1)
     rows = [(i, start + dt.timedelta(hours=i // 2)) for i in range(1, 101)]  # ties in pairs
-    sql(f'INSERT INTO "{schema}".t VALUES (%s, %s)', rows, many=True)
+    pg(f'INSERT INTO "{schema}".t VALUES (%s, %s)', rows, many=True)
     query = {
         "table": f"{schema}.t",
         "split": {"key": "ts", "boundaries": [dt.date(2024, 1, 2), "2024-01-03 12:00:00"]},
@@ -204,11 +162,11 @@ def test_user_boundaries_for_dates_and_resume_after_a_timestamp_key(schema: str)
 
 
 def test_unsupported_keys_and_bad_boundaries_are_terminal(schema: str) -> None:
-    sql(
+    pg(
         f'CREATE TABLE "{schema}".t (id int PRIMARY KEY, j jsonb, b bytea, f float8, '
         "d date, a int[])"
     )
-    sql(f"INSERT INTO \"{schema}\".t VALUES (1, '{{}}', '\\x00', 1.5, '2024-01-01', '{{1}}')")
+    pg(f"INSERT INTO \"{schema}\".t VALUES (1, '{{}}', '\\x00', 1.5, '2024-01-01', '{{1}}')")
     cases = [
         ({"split_key": "j"}, r"`input.query.split_key` `j` is `jsonb`.*integer, string"),
         ({"split": {"key": "b"}}, r"`input.query.split.key` `b` is `bytea`"),

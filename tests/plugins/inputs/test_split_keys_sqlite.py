@@ -4,9 +4,7 @@ collations, values of mixed storage classes, user boundaries, resume, errors."""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import tempfile
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -15,55 +13,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from fustgo.engine.batch import Batch, Split
+from fustgo.engine.batch import Batch
 from fustgo.engine.errors import TerminalError
 from fustgo.plugins.api import PluginContext
 from fustgo.plugins.inputs.sqlite import SqliteInput, SqliteInputConfig
+from tests.databases import make_sqlite
+from tests.plugins.inputs.reading import assert_exactly_once, ids, read_all
 
 TEXT_KEYS = ["a", "A", "ä", "Ä", "a ", "b", "B", "b  ", "ab", "", " ", "z", 7, 2.5, -3, b"x"]
-
-
-def make_db(path: Path, schema: str, rows: list[tuple[Any, ...]]) -> Path:
-    connection = sqlite3.connect(path)
-    connection.executescript(schema)
-    if rows:
-        marks = ", ".join("?" for _ in rows[0])
-        connection.executemany(f"INSERT INTO t VALUES ({marks})", rows)
-    connection.commit()
-    connection.close()
-    return path
 
 
 def make(base: Path, query: dict[str, Any], size: int = 1000) -> SqliteInput:
     body = {"connection": {"database": "db.sqlite"}, "query": query, "fetch": {"size": size}}
     return SqliteInput(
         SqliteInputConfig.model_validate(body), PluginContext(base_dir=base, batch_size=1000)
-    )
-
-
-def read_all(
-    plugin: SqliteInput, parallelism: int = 1
-) -> tuple[list[Split], dict[str, list[Batch]]]:
-    async def run() -> tuple[list[Split], dict[str, list[Batch]]]:
-        await plugin.open()
-        try:
-            splits = await plugin.splits(parallelism)
-            return splits, {s.id: [b async for b in plugin.read(s, None)] for s in splits}
-        finally:
-            await plugin.close()
-
-    return asyncio.run(run())
-
-
-def ids(batches: list[Batch]) -> list[int]:
-    return [row["id"] for batch in batches for row in batch.data.to_pylist()]
-
-
-def assert_exactly_once(batches: dict[str, list[Batch]], expected: list[int]) -> None:
-    read = Counter(i for split in batches.values() for i in ids(split))
-    assert read == Counter(expected), (
-        f"missing {sorted(set(expected) - set(read))}, "
-        f"twice {sorted(i for i, n in read.items() if n > 1)}"
     )
 
 
@@ -101,7 +64,7 @@ def test_keys_of_any_storage_class_are_in_exactly_one_split(case: dict[str, Any]
                 f"k {case['declared']} COLLATE {case['collation']}) WITHOUT ROWID"
             )
         index = "CREATE INDEX t_k ON t (k);" if case["index"] != "none" else ""
-        make_db(base / "db.sqlite", f"{table}; {index}", list(enumerate(keys, 1)))
+        make_sqlite(base / "db.sqlite", f"{table}; {index}", rows={"t": list(enumerate(keys, 1))})
         split: dict[str, Any] = {"key": "k"}
         if case["method"] == "boundaries" and case["declared"] == "INTEGER":
             split["boundaries"] = [len(b) * 3 - 2 for b in case["boundaries"]]
@@ -118,10 +81,10 @@ def test_keys_of_any_storage_class_are_in_exactly_one_split(case: dict[str, Any]
 
 def test_nocase_boundaries_are_deduplicated_and_compared_by_sqlite(tmp_path: Path) -> None:
     keys = ["a", "A", "b", "B", "m", "M", "t", "T", None]
-    make_db(
+    make_sqlite(
         tmp_path / "db.sqlite",
         "CREATE TABLE t (id INTEGER PRIMARY KEY, k TEXT COLLATE NOCASE); CREATE INDEX i ON t (k)",
-        list(enumerate(keys, 1)),
+        rows={"t": list(enumerate(keys, 1))},
     )
     query = {"table": "t", "split": {"key": "k", "boundaries": ["t", "M", "m", "T"]}}
     splits, batches = read_all(make(tmp_path, query, size=1), parallelism=2)
@@ -136,10 +99,10 @@ def test_nocase_boundaries_are_deduplicated_and_compared_by_sqlite(tmp_path: Pat
 
 def test_skewed_integer_keys_get_balanced_ranges_from_a_rowid_sample(tmp_path: Path) -> None:
     keys = [i % 100 if i % 20 else i * 10**12 for i in range(1, 5001)]
-    make_db(
+    make_sqlite(
         tmp_path / "db.sqlite",
         "CREATE TABLE t (id INTEGER PRIMARY KEY, k INTEGER); CREATE INDEX i ON t (k)",
-        list(enumerate(keys, 1)),
+        rows={"t": list(enumerate(keys, 1))},
     )
     splits, batches = read_all(make(tmp_path, {"table": "t", "split_key": "k"}), 4)
     sizes = [len(ids(batches[s.id])) for s in splits]
@@ -152,10 +115,10 @@ def test_skewed_integer_keys_get_balanced_ranges_from_a_rowid_sample(tmp_path: P
 
 def test_a_resumed_text_split_continues_after_its_last_key(tmp_path: Path) -> None:
     keys = ["a", "A", "a", "b", "B", "c", "C", "d", "e", "E"]
-    make_db(
+    make_sqlite(
         tmp_path / "db.sqlite",
         "CREATE TABLE t (id INTEGER PRIMARY KEY, k TEXT COLLATE NOCASE); CREATE INDEX i ON t (k)",
-        list(enumerate(keys, 1)),
+        rows={"t": list(enumerate(keys, 1))},
     )
     plugin = make(tmp_path, {"table": "t", "split_key": "k"}, size=3)
 
@@ -177,10 +140,10 @@ def test_a_resumed_text_split_continues_after_its_last_key(tmp_path: Path) -> No
 
 
 def test_unsupported_keys_and_bad_configs_are_errors(tmp_path: Path) -> None:
-    make_db(
+    make_sqlite(
         tmp_path / "db.sqlite",
         "CREATE TABLE t (id INTEGER PRIMARY KEY, f REAL, b BLOB, s TEXT)",
-        [(1, 1.5, b"x", "s")],
+        rows={"t": [(1, 1.5, b"x", "s")]},
     )
     cases = [
         ({"split_key": "f"}, r"`input.query.split_key` `f` is `REAL`.*integer, string"),
