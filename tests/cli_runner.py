@@ -6,6 +6,8 @@ import json
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,3 +52,36 @@ def run_fustgo(
         summary = json.loads(summary_path.read_text())
         summary_path.unlink()
     return CliResult(completed.returncode, completed.stdout, completed.stderr, summary)
+
+
+def run_until_signalled(
+    pipeline: Path,
+    *,
+    cwd: Path,
+    until: Callable[[], bool],
+    signal_number: int,
+    within: float = 60,
+    poll: float = 0.05,
+) -> int:
+    """Start `fustgo run PIPELINE --quiet` in `cwd`, send it `signal_number` once `until()`
+    holds, and return its exit code (minus the signal's number when it killed the run).
+
+    Fails if the run ends first or `until()` does not hold within `within` s; the process
+    never outlives the call, whatever happens."""
+    process = subprocess.Popen(
+        fustgo_command("run", str(pipeline), "--quiet"),
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + within
+        while not until():
+            assert process.poll() is None, "the run ended before it could be signalled"
+            assert time.monotonic() < deadline, f"the run was not far enough within {within} s"
+            time.sleep(poll)
+        process.send_signal(signal_number)
+        return process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()

@@ -7,24 +7,18 @@ one transaction, so nothing is sent twice."""
 from __future__ import annotations
 
 import asyncio
-import signal
-import subprocess
-import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from fustgo.runtime.verify import verify
-from tests.cli_runner import fustgo_command, run_fustgo
+from tests.databases import PG_CONNECTION, pg, pg_schema
+from tests.e2e.kill import kill_midway, rerun, target_ids
 
 pytestmark = pytest.mark.e2e
 
-DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
 ROWS, BATCH, SPLITS = 400_000, 5_000, 2
-PG = {"host": "127.0.0.1", "database": "test", "user": "postgres"}
 
 PIPELINE = """
 name: kill-copy
@@ -44,57 +38,32 @@ output:
 """
 
 
-def pg(statement: str) -> list[tuple]:
-    with psycopg.connect(DSN, autocommit=True) as connection:
-        cursor = connection.execute(statement)  # type: ignore[arg-type]
-        return list(cursor.fetchall()) if cursor.description else []
-
-
 @pytest.fixture
 def schema() -> Iterator[str]:
-    name = f"fg_kill_{uuid.uuid4().hex[:10]}"
-    pg(f'CREATE SCHEMA "{name}"')
-    pg(
-        f'CREATE TABLE "{name}".source (id bigint PRIMARY KEY, name text, '
-        "amount numeric(12,2), created_at timestamptz, payload jsonb)"
-    )
-    pg(
-        f'INSERT INTO "{name}".source SELECT g, md5(g::text), (g % 100000) / 100.0, '
-        f"'2024-01-01'::timestamptz + g * interval '1 second', "
-        f"jsonb_build_object('g', g) FROM generate_series(1, {ROWS}) g"
-    )
-    # No primary key on the target: a row sent twice shows as a duplicate.
-    pg(f'CREATE TABLE "{name}".target (LIKE "{name}".source)')
-    try:
+    with pg_schema("kill") as name:
+        pg(
+            f'CREATE TABLE "{name}".source (id bigint PRIMARY KEY, name text, '
+            "amount numeric(12,2), created_at timestamptz, payload jsonb)"
+        )
+        pg(
+            f'INSERT INTO "{name}".source SELECT g, md5(g::text), (g % 100000) / 100.0, '
+            f"'2024-01-01'::timestamptz + g * interval '1 second', "
+            f"jsonb_build_object('g', g) FROM generate_series(1, {ROWS}) g"
+        )
+        # No primary key on the target: a row sent twice shows as a duplicate.
+        pg(f'CREATE TABLE "{name}".target (LIKE "{name}".source)')
         yield name
-    finally:
-        pg(f'DROP SCHEMA "{name}" CASCADE')
 
 
 ROW_PATH = "pipeline: {processors: [{type: filter, condition: 'id IS NOT NULL'}]}"
 
 
-def kill_midway(pipeline: Path, schema: str, tmp_path: Path) -> None:
+def kill_then_resume(pipeline: Path, schema: str, tmp_path: Path) -> None:
     """Start the run, SIGKILL it once a quarter of the rows is in, then run it again."""
-    process = subprocess.Popen(
-        fustgo_command("run", str(pipeline), "--quiet"),
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    kill_midway(
+        pipeline, cwd=tmp_path, schema=schema, at=ROWS // 4, total=ROWS, within=120, poll=0.02
     )
-    deadline = time.monotonic() + 120
-    while pg(f'SELECT count(*) FROM "{schema}".target')[0][0] < ROWS // 4:
-        assert process.poll() is None, "the run ended before it could be killed"
-        assert time.monotonic() < deadline, "the copy did not reach a quarter in 120 s"
-        time.sleep(0.02)
-    process.send_signal(signal.SIGKILL)
-    process.wait(timeout=30)
-    before = pg(f'SELECT count(*) FROM "{schema}".target')[0][0]
-    assert before < ROWS, "the copy must be killed midway"
-
-    again = run_fustgo("run", str(pipeline), "--quiet", cwd=tmp_path, summary_path=tmp_path / "s")
-    assert again.exit_code == 0, again.stdout + again.stderr
-    assert again.summary is not None and again.summary["resumed"] is True
+    assert rerun(pipeline, cwd=tmp_path)["resumed"] is True
 
 
 def test_kill_9_on_the_row_path_resends_at_most_one_batch_per_split(
@@ -106,18 +75,22 @@ def test_kill_9_on_the_row_path_resends_at_most_one_batch_per_split(
             schema=schema, splits=SPLITS, batch=BATCH, split="split_key: id", processors=ROW_PATH
         )
     )
-    kill_midway(pipeline, schema, tmp_path)
-    count, distinct = pg(f'SELECT count(*), count(DISTINCT id) FROM "{schema}".target')[0]
+    kill_then_resume(pipeline, schema, tmp_path)
+    count, distinct, *_ = target_ids(schema)
     assert distinct == ROWS
     assert count - ROWS <= SPLITS * BATCH, f"{count - ROWS} rows were sent twice"
 
     # Every column arrived intact: order-independent checksums of source and target rows.
     report = asyncio.run(
         verify(
-            {"type": "postgresql", "connection": PG, "query": {"table": f"{schema}.source"}},
             {
                 "type": "postgresql",
-                "connection": PG,
+                "connection": PG_CONNECTION,
+                "query": {"table": f"{schema}.source"},
+            },
+            {
+                "type": "postgresql",
+                "connection": PG_CONNECTION,
                 "query": {"sql": f'SELECT DISTINCT * FROM "{schema}".target'},
             },
         )
@@ -133,5 +106,6 @@ def test_kill_9_during_a_pass_through_copy_sends_nothing_twice(schema: str, tmp_
     pipeline.write_text(
         PIPELINE.format(schema=schema, splits=1, batch=BATCH, split=split, processors="")
     )
-    kill_midway(pipeline, schema, tmp_path)
-    assert pg(f'SELECT count(*), count(DISTINCT id) FROM "{schema}".target')[0] == (ROWS, ROWS)
+    kill_then_resume(pipeline, schema, tmp_path)
+    count, distinct, *_ = target_ids(schema)
+    assert (count, distinct) == (ROWS, ROWS)

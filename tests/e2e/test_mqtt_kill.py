@@ -10,23 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-import signal
-import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import aiomqtt
-import psycopg
 import pytest
 
-from tests.cli_runner import fustgo_command, run_fustgo
+from tests.databases import pg, pg_schema
+from tests.e2e.kill import kill_midway, rerun, target_ids
 from tests.plugins.mosquitto import Mosquitto, start_mosquitto
 
 pytestmark = pytest.mark.e2e
 
-DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
 MESSAGES = 5_000
 
 PIPELINE = """
@@ -49,12 +45,6 @@ output:
 """
 
 
-def pg(statement: str) -> list[tuple]:
-    with psycopg.connect(DSN, autocommit=True) as connection:
-        cursor = connection.execute(statement)  # type: ignore[arg-type]
-        return list(cursor.fetchall()) if cursor.description else []
-
-
 @pytest.fixture
 def broker() -> Iterator[Mosquitto]:
     started = start_mosquitto()
@@ -66,13 +56,9 @@ def broker() -> Iterator[Mosquitto]:
 
 @pytest.fixture
 def schema() -> Iterator[str]:
-    name = f"fg_mkill_{uuid.uuid4().hex[:10]}"
-    pg(f'CREATE SCHEMA "{name}"')
-    pg(f'CREATE TABLE "{name}".target (id bigint PRIMARY KEY, name text)')
-    try:
+    with pg_schema("mkill") as name:
+        pg(f'CREATE TABLE "{name}".target (id bigint PRIMARY KEY, name text)')
         yield name
-    finally:
-        pg(f'DROP SCHEMA "{name}" CASCADE')
 
 
 async def prepare(broker: Mosquitto, client_id: str, prefix: str) -> None:
@@ -109,31 +95,13 @@ def test_kill_9_then_rerun_with_the_same_session_delivers_every_message(
     }
     pipeline = tmp_path / "pipeline.yaml"
     pipeline.write_text(PIPELINE.format(stop="", **fields))
-    process = subprocess.Popen(
-        fustgo_command("run", str(pipeline), "--quiet"),
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    before = kill_midway(
+        pipeline, cwd=tmp_path, schema=schema, at=MESSAGES // 4, total=MESSAGES, poll=0.02
     )
-    try:
-        deadline = time.monotonic() + 60
-        while pg(f'SELECT count(*) FROM "{schema}".target')[0][0] < MESSAGES // 4:
-            assert process.poll() is None, "the run ended before it could be killed"
-            assert time.monotonic() < deadline, "a quarter did not arrive in 60 s"
-            time.sleep(0.02)
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    before = pg(f'SELECT count(*) FROM "{schema}".target')[0][0]
-    assert before < MESSAGES, "the run must be killed midway"
 
     drain = tmp_path / "drain.yaml"
     drain.write_text(PIPELINE.format(stop="stop: {idle: 2s}", **fields))
-    again = run_fustgo("run", str(drain), "--quiet", cwd=tmp_path, summary_path=tmp_path / "s")
-    assert again.exit_code == 0, again.stdout + again.stderr
-    count, distinct = pg(f'SELECT count(*), count(DISTINCT id) FROM "{schema}".target')[0]
+    summary = rerun(drain, cwd=tmp_path)
+    count, distinct, *_ = target_ids(schema)
     assert count == distinct == MESSAGES
-    assert again.summary is not None
-    assert again.summary["records_written"] >= MESSAGES - before
+    assert summary["records_written"] >= MESSAGES - before

@@ -7,22 +7,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-import signal
-import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import nats
-import psycopg
 import pytest
 
-from tests.cli_runner import fustgo_command, run_fustgo
+from tests.databases import pg, pg_schema
+from tests.e2e.kill import assert_replays_counted, kill_midway, rerun, target_ids
 
 pytestmark = pytest.mark.e2e
 
-DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
 URL = "nats://127.0.0.1:4222"
 MESSAGES = 100_000
 
@@ -45,12 +41,6 @@ output:
 """
 
 
-def pg(statement: str) -> list[tuple]:
-    with psycopg.connect(DSN, autocommit=True) as connection:
-        cursor = connection.execute(statement)  # type: ignore[arg-type]
-        return list(cursor.fetchall()) if cursor.description else []
-
-
 async def _jetstream(work):  # type: ignore[no-untyped-def]
     client = await nats.connect(URL)
     try:
@@ -69,10 +59,7 @@ def consumer_state(stream: str) -> tuple[int, int]:
 
 @pytest.fixture
 def setup() -> Iterator[tuple[str, str]]:
-    suffix = uuid.uuid4().hex[:10]
-    schema, stream = f"fg_nkill_{suffix}", f"FGKILL{suffix}"
-    pg(f'CREATE SCHEMA "{schema}"')
-    pg(f'CREATE TABLE "{schema}".target (id bigint PRIMARY KEY, name text, amount float8)')
+    stream = f"FGKILL{uuid.uuid4().hex[:10]}"
 
     async def fill(js):  # type: ignore[no-untyped-def]
         await js.add_stream(name=stream, subjects=[f"{stream}.>"])
@@ -82,12 +69,13 @@ def setup() -> Iterator[tuple[str, str]]:
         await asyncio.wait_for(js.publish_async_completed(), timeout=60)
         return (await js.stream_info(stream)).state.messages
 
-    assert asyncio.run(_jetstream(fill)) == MESSAGES
-    try:
-        yield schema, stream
-    finally:
-        pg(f'DROP SCHEMA "{schema}" CASCADE')
-        asyncio.run(_jetstream(lambda js: js.delete_stream(stream)))
+    with pg_schema("nkill") as schema:
+        pg(f'CREATE TABLE "{schema}".target (id bigint PRIMARY KEY, name text, amount float8)')
+        assert asyncio.run(_jetstream(fill)) == MESSAGES
+        try:
+            yield schema, stream
+        finally:
+            asyncio.run(_jetstream(lambda js: js.delete_stream(stream)))
 
 
 def test_kill_9_then_rerun_delivers_every_message_exactly_once_in_the_target(
@@ -96,36 +84,13 @@ def test_kill_9_then_rerun_delivers_every_message_exactly_once_in_the_target(
     schema, stream = setup
     pipeline = tmp_path / "pipeline.yaml"
     pipeline.write_text(PIPELINE.format(schema=schema, stream=stream, stop=""))
-    process = subprocess.Popen(
-        fustgo_command("run", str(pipeline), "--quiet"),
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while pg(f'SELECT count(*) FROM "{schema}".target')[0][0] < MESSAGES // 4:
-            assert process.poll() is None, "the run ended before it could be killed"
-            assert time.monotonic() < deadline, "a quarter did not arrive in 60 s"
-            time.sleep(0.05)
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    before = pg(f'SELECT count(*) FROM "{schema}".target')[0][0]
-    assert before < MESSAGES, "the run must be killed midway"
+    before = kill_midway(pipeline, cwd=tmp_path, schema=schema, at=MESSAGES // 4, total=MESSAGES)
 
     # Idle for longer than ack_wait: the unacknowledged messages come back before it ends.
     drain = tmp_path / "drain.yaml"
     drain.write_text(PIPELINE.format(schema=schema, stream=stream, stop="stop: {idle: 5s}"))
-    again = run_fustgo("run", str(drain), "--quiet", cwd=tmp_path, summary_path=tmp_path / "s")
-    assert again.exit_code == 0, again.stdout + again.stderr
-    count, distinct = pg(f'SELECT count(*), count(DISTINCT id) FROM "{schema}".target')[0]
-    assert count == distinct == MESSAGES
-    assert pg(f'SELECT min(id), max(id) FROM "{schema}".target')[0] == (0, MESSAGES - 1)
+    summary = rerun(drain, cwd=tmp_path)
+    assert target_ids(schema) == (MESSAGES, MESSAGES, 0, MESSAGES - 1)
     assert consumer_state(stream) == (0, 0)  # everything delivered and acknowledged
-    assert again.summary is not None
     # Written before the kill but not yet acknowledged: delivered again, found by the upsert.
-    assert again.summary["records_updated"] > 0
-    assert again.summary["records_written"] == MESSAGES - before + again.summary["records_updated"]
+    assert_replays_counted(summary, MESSAGES, before)

@@ -6,22 +6,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-import signal
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import aio_pika
-import psycopg
 import pytest
 
-from tests.cli_runner import fustgo_command, run_fustgo
+from tests.databases import pg, pg_schema
+from tests.e2e.kill import assert_replays_counted, kill_midway, rerun, target_ids
 
 pytestmark = pytest.mark.e2e
 
-DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
 URL = "amqp://guest:guest@127.0.0.1:5672/"
 MESSAGES = 100_000
 
@@ -44,12 +41,6 @@ output:
 """
 
 
-def pg(statement: str) -> list[tuple]:
-    with psycopg.connect(DSN, autocommit=True) as connection:
-        cursor = connection.execute(statement)  # type: ignore[arg-type]
-        return list(cursor.fetchall()) if cursor.description else []
-
-
 async def _amqp(work):  # type: ignore[no-untyped-def]
     connection = await aio_pika.connect(URL)
     try:
@@ -67,10 +58,7 @@ def ready(queue: str) -> int:
 
 @pytest.fixture
 def setup() -> Iterator[tuple[str, str]]:
-    suffix = uuid.uuid4().hex[:10]
-    schema, queue = f"fg_rkill_{suffix}", f"fg-rkill-{suffix}"
-    pg(f'CREATE SCHEMA "{schema}"')
-    pg(f'CREATE TABLE "{schema}".target (id bigint PRIMARY KEY, name text, amount float8)')
+    queue = f"fg-rkill-{uuid.uuid4().hex[:10]}"
 
     async def fill(channel):  # type: ignore[no-untyped-def]
         await channel.declare_queue(queue, durable=True)
@@ -78,20 +66,20 @@ def setup() -> Iterator[tuple[str, str]]:
             body = json.dumps({"id": i, "name": f"name-{i}", "amount": i / 100})
             await channel.default_exchange.publish(aio_pika.Message(body.encode()), queue)
 
-    asyncio.run(_amqp(fill))
-    deadline = time.monotonic() + 60
-    while ready(queue) < MESSAGES:  # published without confirms: wait until all are queued
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
-    try:
-        yield schema, queue
-    finally:
-        pg(f'DROP SCHEMA "{schema}" CASCADE')
+    async def drop(channel):  # type: ignore[no-untyped-def]
+        await channel.queue_delete(queue)
 
-        async def drop(channel):  # type: ignore[no-untyped-def]
-            await channel.queue_delete(queue)
-
-        asyncio.run(_amqp(drop))
+    with pg_schema("rkill") as schema:
+        pg(f'CREATE TABLE "{schema}".target (id bigint PRIMARY KEY, name text, amount float8)')
+        asyncio.run(_amqp(fill))
+        deadline = time.monotonic() + 60
+        while ready(queue) < MESSAGES:  # published without confirms: wait until all are queued
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        try:
+            yield schema, queue
+        finally:
+            asyncio.run(_amqp(drop))
 
 
 def test_kill_9_then_rerun_delivers_every_message_exactly_once_in_the_target(
@@ -100,35 +88,12 @@ def test_kill_9_then_rerun_delivers_every_message_exactly_once_in_the_target(
     schema, queue = setup
     pipeline = tmp_path / "pipeline.yaml"
     pipeline.write_text(PIPELINE.format(schema=schema, queue=queue, stop=""))
-    process = subprocess.Popen(
-        fustgo_command("run", str(pipeline), "--quiet"),
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while pg(f'SELECT count(*) FROM "{schema}".target')[0][0] < MESSAGES // 4:
-            assert process.poll() is None, "the run ended before it could be killed"
-            assert time.monotonic() < deadline, "a quarter did not arrive in 60 s"
-            time.sleep(0.05)
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    before = pg(f'SELECT count(*) FROM "{schema}".target')[0][0]
-    assert before < MESSAGES, "the run must be killed midway"
+    before = kill_midway(pipeline, cwd=tmp_path, schema=schema, at=MESSAGES // 4, total=MESSAGES)
 
     drain = tmp_path / "drain.yaml"
     drain.write_text(PIPELINE.format(schema=schema, queue=queue, stop="stop: {idle: 2s}"))
-    again = run_fustgo("run", str(drain), "--quiet", cwd=tmp_path, summary_path=tmp_path / "s")
-    assert again.exit_code == 0, again.stdout + again.stderr
-    count, distinct = pg(f'SELECT count(*), count(DISTINCT id) FROM "{schema}".target')[0]
-    assert count == distinct == MESSAGES
-    assert pg(f'SELECT min(id), max(id) FROM "{schema}".target')[0] == (0, MESSAGES - 1)
+    summary = rerun(drain, cwd=tmp_path)
+    assert target_ids(schema) == (MESSAGES, MESSAGES, 0, MESSAGES - 1)
     assert ready(queue) == 0
-    assert again.summary is not None
     # Written before the kill but not yet acknowledged: delivered again, found by the upsert.
-    assert again.summary["records_updated"] > 0
-    assert again.summary["records_written"] == MESSAGES - before + again.summary["records_updated"]
+    assert_replays_counted(summary, MESSAGES, before)

@@ -6,22 +6,18 @@ consumer re-reads from its pending list first)."""
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 import redis
 
-from tests.cli_runner import fustgo_command, run_fustgo
+from tests.databases import pg, pg_schema
+from tests.e2e.kill import assert_replays_counted, kill_midway, rerun, target_ids
 
 pytestmark = pytest.mark.e2e
 
-DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
 MESSAGES = 100_000
 
 PIPELINE = """
@@ -43,32 +39,24 @@ output:
 """
 
 
-def pg(statement: str) -> list[tuple]:
-    with psycopg.connect(DSN, autocommit=True) as connection:
-        cursor = connection.execute(statement)  # type: ignore[arg-type]
-        return list(cursor.fetchall()) if cursor.description else []
-
-
 @pytest.fixture
 def setup() -> Iterator[tuple[str, str, redis.Redis]]:
-    suffix = uuid.uuid4().hex[:10]
-    schema, key = f"fg_xkill_{suffix}", f"fg:xkill:{suffix}"
-    pg(f'CREATE SCHEMA "{schema}"')
-    pg(f'CREATE TABLE "{schema}".target (id bigint PRIMARY KEY, name text, amount float8)')
+    key = f"fg:xkill:{uuid.uuid4().hex[:10]}"
     client = redis.Redis(host="127.0.0.1", port=6379)
-    for start in range(0, MESSAGES, 10_000):
-        pipe = client.pipeline(transaction=False)
-        for i in range(start, start + 10_000):
-            body = json.dumps({"id": i, "name": f"name-{i}", "amount": i / 100})
-            pipe.xadd(key, {"data": body})
-        pipe.execute()
-    assert client.xlen(key) == MESSAGES
-    try:
-        yield schema, key, client
-    finally:
-        pg(f'DROP SCHEMA "{schema}" CASCADE')
-        client.delete(key)
-        client.close()
+    with pg_schema("xkill") as schema:
+        pg(f'CREATE TABLE "{schema}".target (id bigint PRIMARY KEY, name text, amount float8)')
+        try:
+            for start in range(0, MESSAGES, 10_000):
+                pipe = client.pipeline(transaction=False)
+                for i in range(start, start + 10_000):
+                    body = json.dumps({"id": i, "name": f"name-{i}", "amount": i / 100})
+                    pipe.xadd(key, {"data": body})
+                pipe.execute()
+            assert client.xlen(key) == MESSAGES
+            yield schema, key, client
+        finally:
+            client.delete(key)
+            client.close()
 
 
 def test_kill_9_then_rerun_delivers_every_entry_exactly_once_in_the_target(
@@ -77,36 +65,13 @@ def test_kill_9_then_rerun_delivers_every_entry_exactly_once_in_the_target(
     schema, key, client = setup
     pipeline = tmp_path / "pipeline.yaml"
     pipeline.write_text(PIPELINE.format(schema=schema, key=key, stop=""))
-    process = subprocess.Popen(
-        fustgo_command("run", str(pipeline), "--quiet"),
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while pg(f'SELECT count(*) FROM "{schema}".target')[0][0] < MESSAGES // 4:
-            assert process.poll() is None, "the run ended before it could be killed"
-            assert time.monotonic() < deadline, "a quarter did not arrive in 60 s"
-            time.sleep(0.05)
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    before = pg(f'SELECT count(*) FROM "{schema}".target')[0][0]
-    assert before < MESSAGES, "the run must be killed midway"
+    before = kill_midway(pipeline, cwd=tmp_path, schema=schema, at=MESSAGES // 4, total=MESSAGES)
     assert int(client.xpending(key, "loader")["pending"]) > 0  # read, not acknowledged
 
     drain = tmp_path / "drain.yaml"
     drain.write_text(PIPELINE.format(schema=schema, key=key, stop="stop: {idle: 2s}"))
-    again = run_fustgo("run", str(drain), "--quiet", cwd=tmp_path, summary_path=tmp_path / "s")
-    assert again.exit_code == 0, again.stdout + again.stderr
-    count, distinct = pg(f'SELECT count(*), count(DISTINCT id) FROM "{schema}".target')[0]
-    assert count == distinct == MESSAGES
-    assert pg(f'SELECT min(id), max(id) FROM "{schema}".target')[0] == (0, MESSAGES - 1)
+    summary = rerun(drain, cwd=tmp_path)
+    assert target_ids(schema) == (MESSAGES, MESSAGES, 0, MESSAGES - 1)
     assert int(client.xpending(key, "loader")["pending"]) == 0  # everything acknowledged
-    assert again.summary is not None
     # Written before the kill but not yet acknowledged: re-read first, found by the upsert.
-    assert again.summary["records_updated"] > 0
-    assert again.summary["records_written"] == MESSAGES - before + again.summary["records_updated"]
+    assert_replays_counted(summary, MESSAGES, before)
