@@ -9,13 +9,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import MySQLdb
 import pyarrow as pa
 import pytest
 from pydantic import ValidationError
@@ -26,32 +24,17 @@ from fustgo.engine.types import JSON_FIELD_METADATA
 from fustgo.plugins.api import PluginContext
 from fustgo.plugins.inputs.mysql import MysqlInput, MysqlInputConfig
 from fustgo.plugins.outputs.mysql import MysqlOutput, MysqlOutputConfig, tab_separated
+from tests.databases import my, my_database
 from tests.pipeline_runs import run_yaml
+from tests.plugins.outputs.writing import people, write_all
 
 pytestmark = pytest.mark.integration
 
 
-def select(statement: str) -> list[tuple[Any, ...]]:
-    connection = MySQLdb.connect(host="127.0.0.1", user="root", charset="utf8mb4")
-    try:
-        cursor = connection.cursor()
-        cursor.execute(statement)
-        found = list(cursor.fetchall()) if cursor.description else []
-        connection.commit()
-        return found
-    finally:
-        connection.close()
-
-
 @pytest.fixture
 def database() -> Iterator[str]:
-    name = f"fg_out_{uuid.uuid4().hex[:10]}"
-    select("SET GLOBAL local_infile = 1")
-    select(f"CREATE DATABASE `{name}`")
-    try:
+    with my_database("out", local_infile=True) as name:
         yield name
-    finally:
-        select(f"DROP DATABASE `{name}`")
 
 
 def make(
@@ -64,25 +47,6 @@ def make(
         }
     )
     return MysqlOutput(config, PluginContext(component_path="output", resume=resume))
-
-
-def write_all(output: MysqlOutput, *batches: pa.RecordBatch) -> None:
-    async def go() -> None:
-        await output.open(batches[0].schema)
-        try:
-            for batch in batches:
-                await output.write(Batch(batch))
-            await output.flush()
-        finally:
-            await output.close()
-
-    asyncio.run(go())
-
-
-def people(ids: list[int], names: list[str | None]) -> pa.RecordBatch:
-    return pa.RecordBatch.from_pydict(
-        {"id": pa.array(ids, pa.int64()), "name": pa.array(names, pa.string())}
-    )
 
 
 EVERY_TYPE = pa.RecordBatch.from_pydict(
@@ -121,7 +85,7 @@ def test_created_table_round_trips_every_type_through_the_input(
     write_all(make(database, {"table": "t", "conflict_key": ["id"]}, load_data=load_data),
               EVERY_TYPE)  # fmt: skip
     declared = dict(
-        select(
+        my(
             f"SELECT column_name, column_type FROM information_schema.columns "
             f"WHERE table_schema = '{database}' AND table_name = 't'"
         )
@@ -174,22 +138,22 @@ def test_every_write_mode(database: str, load_data: bool) -> None:
         people([2, 3], ["B", "c"]),
         people([3], ["C"]),
     )
-    assert select(f"SELECT * FROM `{database}`.people ORDER BY id") == [
+    assert my(f"SELECT * FROM `{database}`.people ORDER BY id") == [
         (1, "a"), (2, "B"), (3, "C")
     ]  # fmt: skip
     write_all(out({"mode": "replace", "conflict_key": ["id"]}), people([1], [None]))
-    assert select(f"SELECT * FROM `{database}`.people ORDER BY id") == [
+    assert my(f"SELECT * FROM `{database}`.people ORDER BY id") == [
         (1, None), (2, "B"), (3, "C")
     ]  # fmt: skip
     write_all(out({"mode": "truncate"}), people([9], ["z"]))
-    assert select(f"SELECT * FROM `{database}`.people") == [(9, "z")]
+    assert my(f"SELECT * FROM `{database}`.people") == [(9, "z")]
     write_all(out({"mode": "truncate"}, resume=True), people([10], ["y"]))
-    assert select(f"SELECT count(*) FROM `{database}`.people") == [(2,)]
+    assert my(f"SELECT count(*) FROM `{database}`.people") == [(2,)]
 
 
 @pytest.mark.parametrize("load_data", [True, False])
 def test_failed_batch_leaves_nothing_and_is_a_data_error(database: str, load_data: bool) -> None:
-    select(f"CREATE TABLE `{database}`.people (id bigint PRIMARY KEY, name varchar(3), "
+    my(f"CREATE TABLE `{database}`.people (id bigint PRIMARY KEY, name varchar(3), "
            "qty tinyint)")  # fmt: skip
     output = make(database, {"table": "people", "batch_size": 1}, load_data=load_data)
     schema = people([1], ["a"]).schema
@@ -211,7 +175,7 @@ def test_failed_batch_leaves_nothing_and_is_a_data_error(database: str, load_dat
             await output.close()
 
     asyncio.run(go())
-    assert select(f"SELECT id, name FROM `{database}`.people ORDER BY id") == [(1, "a"), (2, "b")]
+    assert my(f"SELECT id, name FROM `{database}`.people ORDER BY id") == [(1, "a"), (2, "b")]
 
 
 def test_configuration_errors(database: str) -> None:
@@ -222,7 +186,7 @@ def test_configuration_errors(database: str) -> None:
         )  # fmt: skip
     with pytest.raises(TerminalError, match="create_table"):
         write_all(make(database, {"table": "none", "create_table": False}), people([1], ["a"]))
-    select(f"CREATE TABLE `{database}`.t (id bigint, name text, must int NOT NULL)")
+    my(f"CREATE TABLE `{database}`.t (id bigint, name text, must int NOT NULL)")
     with pytest.raises(TerminalError, match=r"\['extra'\] are not in table"):
         write_all(make(database, {"table": "t", "new_columns": "error"}),
                   pa.RecordBatch.from_pydict({"id": [1], "extra": ["x"]}))  # fmt: skip
@@ -243,11 +207,11 @@ def test_pre_and_post_sql_run_around_the_writes(database: str) -> None:
         ),
         people([1], ["a"]),
     )
-    assert select(f"SELECT * FROM {table}") == [(1, "a", "done")]
+    assert my(f"SELECT * FROM {table}") == [(1, "a", "done")]
 
 
 def test_constraint_violation_isolates_only_the_bad_rows(database: str, tmp_path: Path) -> None:
-    select(f"CREATE TABLE `{database}`.t (id bigint PRIMARY KEY, qty int CHECK (qty >= 0), "
+    my(f"CREATE TABLE `{database}`.t (id bigint PRIMARY KEY, qty int CHECK (qty >= 0), "
            "code varchar(3))")  # fmt: skip
     (tmp_path / "in.csv").write_text(
         "id,qty,code\n1,5,a\n2,-1,b\n3,7,c\n3,8,d\n4,0,toolong\n5,1,é😀\n", encoding="utf-8"
@@ -269,7 +233,7 @@ dead_letter: {{type: json, path: dead.jsonl}}
     summary = outcome.summary
     assert summary.status == "succeeded", summary.error
     assert (summary.records_written, summary.records_failed) == (3, 3)
-    assert select(f"SELECT id, qty, code FROM `{database}`.t ORDER BY id") == [
+    assert my(f"SELECT id, qty, code FROM `{database}`.t ORDER BY id") == [
         (1, 5, "a"), (3, 7, "c"), (5, 1, "é😀")
     ]  # fmt: skip
     dead = [json.loads(line) for line in (tmp_path / "dead.jsonl").read_text().splitlines()]

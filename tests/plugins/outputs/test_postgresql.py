@@ -5,13 +5,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pyarrow as pa
 import pytest
 from pydantic import ValidationError
@@ -23,53 +21,22 @@ from fustgo.plugins.api import PluginContext
 from fustgo.plugins.inputs.postgresql import PostgresqlInput, PostgresqlInputConfig
 from fustgo.plugins.outputs.postgresql import PostgresqlOutput, PostgresqlOutputConfig
 from tests.cli_runner import run_fustgo
+from tests.databases import PG_CONNECTION, pg, pg_schema
 from tests.pipeline_runs import run_yaml
+from tests.plugins.outputs.writing import people, write_all
 
 pytestmark = pytest.mark.integration
-
-DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
-CONNECTION = {"host": "127.0.0.1", "database": "test", "user": "postgres"}
 
 
 @pytest.fixture
 def schema() -> Iterator[str]:
-    name = f"fg_out_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(DSN, autocommit=True) as connection:
-        connection.execute(f'CREATE SCHEMA "{name}"')  # type: ignore[arg-type]
-        try:
-            yield name
-        finally:
-            connection.execute(f'DROP SCHEMA "{name}" CASCADE')  # type: ignore[arg-type]
-
-
-def select(statement: str) -> list[tuple[Any, ...]]:
-    with psycopg.connect(DSN, autocommit=True) as connection:
-        cursor = connection.execute(statement)  # type: ignore[arg-type]
-        return cursor.fetchall() if cursor.description else []
+    with pg_schema("out") as name:
+        yield name
 
 
 def make(write: dict[str, Any], resume: bool = False) -> PostgresqlOutput:
-    config = PostgresqlOutputConfig.model_validate({"connection": CONNECTION, "write": write})
+    config = PostgresqlOutputConfig.model_validate({"connection": PG_CONNECTION, "write": write})
     return PostgresqlOutput(config, PluginContext(component_path="output", resume=resume))
-
-
-def write_all(output: PostgresqlOutput, *batches: pa.RecordBatch) -> None:
-    async def go() -> None:
-        await output.open(batches[0].schema)
-        try:
-            for batch in batches:
-                await output.write(Batch(batch))
-            await output.flush()
-        finally:
-            await output.close()
-
-    asyncio.run(go())
-
-
-def people(ids: list[int], names: list[str | None]) -> pa.RecordBatch:
-    return pa.RecordBatch.from_pydict(
-        {"id": pa.array(ids, pa.int64()), "name": pa.array(names, pa.string())}
-    )
 
 
 EVERY_TYPE = pa.RecordBatch.from_arrays(
@@ -128,7 +95,7 @@ EVERY_TYPE = pa.RecordBatch.from_arrays(
 def test_created_table_round_trips_every_type_through_the_input(schema: str) -> None:
     write_all(make({"table": f"{schema}.t", "conflict_key": ["id"]}), EVERY_TYPE)
     declared = dict(
-        select(
+        pg(
             f"SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute WHERE "
             f"attrelid = '\"{schema}\".t'::regclass AND attnum > 0"
         )
@@ -137,10 +104,10 @@ def test_created_table_round_trips_every_type_through_the_input(schema: str) -> 
     assert declared["n"] == "numeric(38,10)" and declared["tz"] == "timestamp with time zone"
     assert declared["j"] == "jsonb" and declared["st"] == "jsonb"
     assert declared["ints"] == "bigint[]"
-    (jsonb_value,) = select(f"SELECT j->'n'->>1 FROM \"{schema}\".t WHERE id = 1")[0]
+    (jsonb_value,) = pg(f"SELECT j->'n'->>1 FROM \"{schema}\".t WHERE id = 1")[0]
     assert jsonb_value == "2"  # stored as jsonb, not as a JSON string
     config = PostgresqlInputConfig.model_validate(
-        {"connection": CONNECTION, "query": {"table": f"{schema}.t"}}
+        {"connection": PG_CONNECTION, "query": {"table": f"{schema}.t"}}
     )
     source = PostgresqlInput(config)
 
@@ -167,7 +134,7 @@ def test_created_table_round_trips_every_type_through_the_input(schema: str) -> 
 
 
 def test_existing_columns_of_other_types_are_cast_or_staged_as_text(schema: str) -> None:
-    select(
+    pg(
         f'CREATE TABLE "{schema}".t (id int PRIMARY KEY, ref uuid, span interval, '
         "price numeric, doc json, created timestamptz DEFAULT now())"
     )
@@ -181,9 +148,9 @@ def test_existing_columns_of_other_types_are_cast_or_staged_as_text(schema: str)
         }
     )
     write_all(make({"table": f"{schema}.t"}), batch)
-    assert select(
-        f'SELECT id, ref::text, span::text, price::text, doc::text FROM "{schema}".t'
-    ) == [(7, "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "1 day 02:00:00", "12.345", '{"k": 1}')]
+    assert pg(f'SELECT id, ref::text, span::text, price::text, doc::text FROM "{schema}".t') == [
+        (7, "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "1 day 02:00:00", "12.345", '{"k": 1}')
+    ]
 
 
 def test_every_write_mode(schema: str) -> None:
@@ -194,15 +161,15 @@ def test_every_write_mode(schema: str) -> None:
         people([2, 3], ["B", "c"]),
         people([3], ["C"]),
     )
-    assert select(f'SELECT * FROM "{schema}".people ORDER BY id') == [(1, "a"), (2, "B"), (3, "C")]
+    assert pg(f'SELECT * FROM "{schema}".people ORDER BY id') == [(1, "a"), (2, "B"), (3, "C")]
     write_all(
         make({"table": table, "mode": "replace", "conflict_key": ["id"]}), people([1], [None])
     )
-    assert select(f'SELECT * FROM "{schema}".people ORDER BY id') == [(1, None), (2, "B"), (3, "C")]
+    assert pg(f'SELECT * FROM "{schema}".people ORDER BY id') == [(1, None), (2, "B"), (3, "C")]
     write_all(make({"table": table, "mode": "truncate"}), people([9], ["z"]))
-    assert select(f'SELECT * FROM "{schema}".people') == [(9, "z")]
+    assert pg(f'SELECT * FROM "{schema}".people') == [(9, "z")]
     write_all(make({"table": table, "mode": "truncate"}, resume=True), people([10], ["y"]))
-    assert select(f'SELECT count(*) FROM "{schema}".people') == [(2,)]
+    assert pg(f'SELECT count(*) FROM "{schema}".people') == [(2,)]
 
 
 def test_failed_batch_leaves_nothing_and_is_a_data_error(schema: str) -> None:
@@ -225,17 +192,17 @@ def test_failed_batch_leaves_nothing_and_is_a_data_error(schema: str) -> None:
             await output.close()
 
     asyncio.run(go())
-    assert select(f'SELECT * FROM "{schema}".people ORDER BY id') == [(1, "a"), (2, "b")]
+    assert pg(f'SELECT * FROM "{schema}".people ORDER BY id') == [(1, "a"), (2, "b")]
 
 
 def test_configuration_errors(schema: str) -> None:
     with pytest.raises(ValidationError, match="needs `conflict_key`"):
         PostgresqlOutputConfig.model_validate(
-            {"connection": CONNECTION, "write": {"table": "t", "mode": "upsert"}}
+            {"connection": PG_CONNECTION, "write": {"table": "t", "mode": "upsert"}}
         )
     with pytest.raises(TerminalError, match="create_table"):
         write_all(make({"table": f"{schema}.none", "create_table": False}), people([1], ["a"]))
-    select(f'CREATE TABLE "{schema}".t (id bigint, name text)')
+    pg(f'CREATE TABLE "{schema}".t (id bigint, name text)')
     with pytest.raises(TerminalError, match=r"\['extra'\] are not in table"):
         batch = pa.RecordBatch.from_pydict({"id": [1], "extra": ["x"]})
         write_all(make({"table": f"{schema}.t", "new_columns": "error"}), batch)
@@ -256,11 +223,11 @@ def test_pre_and_post_sql_run_around_the_writes(schema: str) -> None:
         ),
         people([1], ["a"]),
     )
-    assert select(f"SELECT * FROM {table}") == [(1, "a", "done")]
+    assert pg(f"SELECT * FROM {table}") == [(1, "a", "done")]
 
 
 def test_constraint_violation_isolates_only_the_bad_rows(schema: str, tmp_path: Path) -> None:
-    select(f'CREATE TABLE "{schema}".t (id bigint PRIMARY KEY, qty int CHECK (qty >= 0))')
+    pg(f'CREATE TABLE "{schema}".t (id bigint PRIMARY KEY, qty int CHECK (qty >= 0))')
     (tmp_path / "in.csv").write_text("id,qty\n1,5\n2,-1\n3,7\n3,8\n4,0\n", encoding="utf-8")
     outcome = run_yaml(
         f"""
@@ -269,7 +236,7 @@ settings: {{batch_size: 10, error_limit: {{records: 10}}}}
 input: {{type: csv, paths: [in.csv]}}
 output:
   type: postgresql
-  connection: {json.dumps(CONNECTION)}
+  connection: {json.dumps(PG_CONNECTION)}
   write: {{table: {schema}.t}}
 dead_letter: {{type: json, path: dead.jsonl}}
 """,
@@ -278,7 +245,7 @@ dead_letter: {{type: json, path: dead.jsonl}}
     summary = outcome.summary
     assert summary.status == "succeeded", summary.error
     assert (summary.records_written, summary.records_failed) == (3, 2)
-    assert select(f'SELECT id, qty FROM "{schema}".t ORDER BY id') == [(1, 5), (3, 7), (4, 0)]
+    assert pg(f'SELECT id, qty FROM "{schema}".t ORDER BY id') == [(1, 5), (3, 7), (4, 0)]
     dead = [json.loads(line) for line in (tmp_path / "dead.jsonl").read_text().splitlines()]
     assert len(dead) == 2
 
@@ -293,14 +260,14 @@ name: csv-to-pg
 input: {{type: csv, paths: [orders.csv], columns: {{amount: "decimal(10,2)"}}}}
 output:
   type: postgresql
-  connection: {json.dumps(CONNECTION)}
+  connection: {json.dumps(PG_CONNECTION)}
   write: {{table: {schema}.orders, mode: upsert, conflict_key: [id]}}
 """,
         encoding="utf-8",
     )
     result = run_fustgo("run", "p.yaml", cwd=tmp_path, timeout=120)
     assert result.exit_code == 0, result.stderr
-    assert select(f'SELECT * FROM "{schema}".orders ORDER BY id') == [
+    assert pg(f'SELECT * FROM "{schema}".orders ORDER BY id') == [
         (1, "Zoë 😀", Decimal("12.50")),
         (2, None, Decimal("3.00")),
     ]

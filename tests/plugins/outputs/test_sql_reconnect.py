@@ -11,34 +11,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import MySQLdb
-import psycopg
 import pytest
 
+from tests.databases import my, my_database, pg, pg_schema
 from tests.pipeline_runs import run_yaml
 
 pytestmark = pytest.mark.integration
 
-PG_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
 ROWS, BATCH = 40_000, 1_000
-
-
-def pg(statement: str) -> list[tuple[Any, ...]]:
-    with psycopg.connect(PG_DSN, autocommit=True) as connection:
-        cursor = connection.execute(statement)  # type: ignore[arg-type]
-        return list(cursor.fetchall()) if cursor.description else []
-
-
-def my(statement: str) -> list[tuple[Any, ...]]:
-    connection = MySQLdb.connect(host="127.0.0.1", user="root")
-    try:
-        cursor = connection.cursor()
-        cursor.execute(statement)
-        found = list(cursor.fetchall()) if cursor.description else []
-        connection.commit()
-        return found
-    finally:
-        connection.close()
 
 
 class Killer(threading.Thread):
@@ -82,12 +62,8 @@ output: {json.dumps(output)}
 
 @pytest.fixture
 def schema() -> Iterator[str]:
-    name = f"fg_kill_{uuid.uuid4().hex[:10]}"
-    pg(f'CREATE SCHEMA "{name}"')
-    try:
+    with pg_schema("kill") as name:
         yield name
-    finally:
-        pg(f'DROP SCHEMA "{name}" CASCADE')
 
 
 @pytest.mark.parametrize("mode", ["insert", "upsert"])
@@ -129,10 +105,13 @@ def test_postgresql_backend_terminated_mid_run(schema: str, mode: str, tmp_path:
     ]
 
 
-def test_mariadb_connection_killed_mid_run(tmp_path: Path) -> None:
-    database = f"fg_kill_{uuid.uuid4().hex[:10]}"
-    my("SET GLOBAL local_infile = 1")
-    my(f"CREATE DATABASE `{database}`")
+@pytest.fixture
+def database() -> Iterator[str]:
+    with my_database("kill", local_infile=True) as name:
+        yield name
+
+
+def test_mariadb_connection_killed_mid_run(database: str, tmp_path: Path) -> None:
     csv_rows(tmp_path)
     output = {
         "type": "mariadb",
@@ -153,13 +132,12 @@ def test_mariadb_connection_killed_mid_run(tmp_path: Path) -> None:
     killer.start()
     try:
         outcome = run_yaml(pipeline(output), tmp_path)
-        assert killer.killed >= 1, "the output's connection was never killed"
-        assert outcome.summary.status == "succeeded", outcome.summary.error
-        assert outcome.summary.records_written == ROWS
-        assert my(f"SELECT count(*), count(DISTINCT id), max(id) FROM `{database}`.t") == [
-            (ROWS, ROWS, ROWS)
-        ]
     finally:
         killer.stop.set()
         killer.join()
-        my(f"DROP DATABASE `{database}`")
+    assert killer.killed >= 1, "the output's connection was never killed"
+    assert outcome.summary.status == "succeeded", outcome.summary.error
+    assert outcome.summary.records_written == ROWS
+    assert my(f"SELECT count(*), count(DISTINCT id), max(id) FROM `{database}`.t") == [
+        (ROWS, ROWS, ROWS)
+    ]

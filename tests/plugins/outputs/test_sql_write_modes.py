@@ -7,13 +7,11 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import MySQLdb
 import psycopg
 import pyarrow as pa
 import pytest
@@ -26,31 +24,11 @@ from fustgo.plugins.clients.sql import BlockingTableOutput, TableWrite
 from fustgo.plugins.outputs.mysql import MysqlOutput, MysqlOutputConfig
 from fustgo.plugins.outputs.postgresql import PostgresqlOutput, PostgresqlOutputConfig
 from fustgo.plugins.outputs.sqlite import SqliteOutput, SqliteOutputConfig
+from tests.databases import PG_CONNECTION, PG_DSN, my, my_database, pg_schema
 from tests.pipeline_runs import run_yaml
+from tests.plugins.outputs.writing import people
 
 pytestmark = pytest.mark.integration
-
-PG_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
-
-
-def pg(statement: str) -> list[tuple[Any, ...]]:
-    with psycopg.connect(PG_DSN, autocommit=True) as connection:
-        cursor = connection.execute(statement)  # type: ignore[arg-type]
-        return list(cursor.fetchall()) if cursor.description else []
-
-
-def my(statement: str, database: str | None = None) -> list[tuple[Any, ...]]:
-    connection = MySQLdb.connect(host="127.0.0.1", user="root", charset="utf8mb4")
-    try:
-        cursor = connection.cursor()
-        if database:
-            cursor.execute(f"USE `{database}`")
-        cursor.execute(statement)
-        found = list(cursor.fetchall()) if cursor.description else []
-        connection.commit()
-        return found
-    finally:
-        connection.close()
 
 
 @dataclass
@@ -98,32 +76,18 @@ class Target:
 
 @pytest.fixture(params=["postgresql", "mysql", "mysql-insert", "sqlite"])
 def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Target]:
-    name = f"fg_modes_{uuid.uuid4().hex[:10]}"
     if request.param == "postgresql":
-        pg(f'CREATE SCHEMA "{name}"')
-        try:
-            yield Target(
-                "postgresql",
-                f"{name}.t",
-                {"host": "127.0.0.1", "database": "test", "user": "postgres"},
-                lambda s: _pg_in(name, s),
-                {},
-            )
-        finally:
-            pg(f'DROP SCHEMA "{name}" CASCADE')
+        with pg_schema("modes") as name:
+            yield Target("postgresql", f"{name}.t", PG_CONNECTION, lambda s: _pg_in(name, s), {})
     elif request.param.startswith("mysql"):
-        my("SET GLOBAL local_infile = 1")
-        my(f"CREATE DATABASE `{name}`")
-        try:
+        with my_database("modes", local_infile=True) as name:
             yield Target(
                 "mysql",
                 "t",
                 {"host": "127.0.0.1", "database": name, "user": "root"},
-                lambda s: my(s, name),
+                lambda s: my(s, database=name),
                 {"load_data": request.param == "mysql"},
             )
-        finally:
-            my(f"DROP DATABASE `{name}`")
     else:
         path = tmp_path / "db.sqlite"
 
@@ -139,12 +103,6 @@ def _pg_in(schema: str, statement: str) -> list[tuple[Any, ...]]:
         connection.execute(f'SET search_path TO "{schema}"')  # type: ignore[arg-type]
         cursor = connection.execute(statement)  # type: ignore[arg-type]
         return list(cursor.fetchall()) if cursor.description else []
-
-
-def people(ids: list[int], names: list[str | None]) -> pa.RecordBatch:
-    return pa.RecordBatch.from_pydict(
-        {"id": pa.array(ids, pa.int64()), "name": pa.array(names, pa.string())}
-    )
 
 
 def write(output: BlockingTableOutput[Any], *batches: pa.RecordBatch) -> tuple[int, int]:
@@ -343,8 +301,10 @@ def test_rows_whose_key_existed_are_counted_as_updated_where_staged(target: Targ
     for section in ({**keyed, "mode": "upsert"}, {**keyed, "mode": "merge"}):
         output = target.output(section)
         assert write(output, people([2, 3, 4], ["B", "c", "d"])) == (3, 0)
-        staged = target.family == "postgresql" or target.extra.get("load_data") or (
-            section["mode"] == "merge"
+        staged = (
+            target.family == "postgresql"
+            or target.extra.get("load_data")
+            or (section["mode"] == "merge")
         )
         # Staged writes count the rows whose key was there; direct INSERTs cannot tell.
         expected = (1 if section["mode"] == "upsert" else 3) if staged else 0

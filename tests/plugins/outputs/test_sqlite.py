@@ -19,6 +19,7 @@ from fustgo.plugins.api import PluginContext
 from fustgo.plugins.clients.sqlite import connect, query_rows
 from fustgo.plugins.inputs.sqlite import SqliteInput, SqliteInputConfig
 from fustgo.plugins.outputs.sqlite import SqliteOutput, SqliteOutputConfig
+from tests.plugins.outputs.writing import write_all
 
 pytestmark = pytest.mark.unit
 
@@ -30,19 +31,6 @@ def make_output(
         {"connection": {"database": "out/db.sqlite", **connection}, "write": write}
     )
     return SqliteOutput(config, PluginContext(base_dir=base, resume=resume))
-
-
-def write_all(output: SqliteOutput, *batches: pa.RecordBatch) -> None:
-    async def go() -> None:
-        await output.open(batches[0].schema)
-        try:
-            for batch in batches:
-                await output.write(Batch(batch))
-            await output.flush()
-        finally:
-            await output.close()
-
-    asyncio.run(go())
 
 
 def select(base: Path, *statements: str) -> list[tuple]:
