@@ -5,36 +5,29 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 from typer.testing import CliRunner, Result
 
 from fustgo.cli.main import app
+from tests import databases
 from tests.cli_runner import run_fustgo
+from tests.databases import pg
 
 pytestmark = pytest.mark.integration
-
-PG_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
 
 
 @pytest.fixture
 def pg_schema() -> Iterator[str]:
-    name = f"fg_insp_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_DSN, autocommit=True) as connection:
-        connection.execute(f'CREATE SCHEMA "{name}"')  # type: ignore[arg-type]
-        connection.execute(
-            f'CREATE TABLE "{name}".orders (id bigint PRIMARY KEY, amount numeric(12,2) '  # type: ignore[arg-type]
+    with databases.pg_schema("insp") as name:
+        pg(
+            f'CREATE TABLE "{name}".orders (id bigint PRIMARY KEY, amount numeric(12,2) '
             f"NOT NULL, note text); INSERT INTO \"{name}\".orders SELECT g, g / 4.0, 'n' || g "
             f'FROM generate_series(1, 300) g; ANALYZE "{name}".orders'
         )
-        try:
-            yield name
-        finally:
-            connection.execute(f'DROP SCHEMA "{name}" CASCADE')  # type: ignore[arg-type]
+        yield name
 
 
 def fustgo(*args: str) -> Result:

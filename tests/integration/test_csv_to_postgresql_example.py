@@ -3,30 +3,22 @@
 from __future__ import annotations
 
 import shutil
-import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from tests.cli_runner import REPO, run_fustgo
+from tests.databases import pg, pg_schema
 
 pytestmark = pytest.mark.integration
-
-DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
 
 
 @pytest.fixture
 def schema() -> Iterator[str]:
-    name = f"fg_ex_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(DSN, autocommit=True) as connection:
-        connection.execute(f'CREATE SCHEMA "{name}"')  # type: ignore[arg-type]
-        try:
-            yield name
-        finally:
-            connection.execute(f'DROP SCHEMA "{name}" CASCADE')  # type: ignore[arg-type]
+    with pg_schema("ex") as name:
+        yield name
 
 
 def test_orders_arrive_typed_once_and_a_rerun_updates_them(schema: str, tmp_path: Path) -> None:
@@ -40,18 +32,17 @@ def test_orders_arrive_typed_once_and_a_rerun_updates_them(schema: str, tmp_path
         assert result.exit_code == 0, result.stderr
         assert result.summary is not None
         assert (result.summary["records_written"], result.summary["records_failed"]) == (1_250, 1)
-    with psycopg.connect(DSN) as connection:
-        count, distinct, total = connection.execute(
-            f'SELECT count(*), count(DISTINCT order_id), sum(amount) FROM "{schema}".orders'  # type: ignore[arg-type]
-        ).fetchone()  # type: ignore[misc]
-        types = dict(
-            connection.execute(
-                "SELECT column_name, data_type || coalesce('(' || numeric_precision || ',' || "
-                "numeric_scale || ')', '') FROM information_schema.columns "
-                "WHERE table_schema = %s AND table_name = 'orders'",
-                (schema,),
-            ).fetchall()
+    [(count, distinct, total)] = pg(
+        f'SELECT count(*), count(DISTINCT order_id), sum(amount) FROM "{schema}".orders'
+    )
+    types = dict(
+        pg(
+            "SELECT column_name, data_type || coalesce('(' || numeric_precision || ',' || "
+            "numeric_scale || ')', '') FROM information_schema.columns "
+            "WHERE table_schema = %s AND table_name = 'orders'",
+            (schema,),
         )
+    )
     assert count == distinct == 1_250
     assert isinstance(total, Decimal)
     assert types["order_id"].startswith("bigint") and types["order_date"] == "date"

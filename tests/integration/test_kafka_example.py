@@ -6,15 +6,13 @@ import json
 import uuid
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from tests.cli_runner import REPO, run_fustgo
+from tests.databases import pg
 from tests.plugins.streams.kafka_broker import KafkaBroker, kafka_broker_fixture  # noqa: F401
 
 pytestmark = pytest.mark.integration
-
-DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
 
 
 def test_example_upserts_order_events_from_matching_topics(
@@ -44,15 +42,11 @@ def test_example_upserts_order_events_from_matching_topics(
     try:
         run = run_fustgo("run", str(example), "--quiet", *settings, cwd=tmp_path, env=env)
         assert run.exit_code == 0, run.stdout + run.stderr
-        with psycopg.connect(DSN) as connection:
-            got = connection.execute(
-                f"SELECT order_id, status, _topic FROM {table} ORDER BY 1"
-            ).fetchall()
+        got = pg(f"SELECT order_id, status, _topic FROM {table} ORDER BY 1")
         assert [(o, s) for o, s, _ in got if o in (1, 2, 3)] == [(1, "paid"), (2, "new")]
         [letter] = [json.loads(line) for line in dead.read_text().splitlines()]
         record = letter["record"]
         record = json.loads(record) if isinstance(record, str) else record
         assert record["_topic"] == eu and record["_offset"] == 1 and "JSON" in letter["error"]
     finally:
-        with psycopg.connect(DSN, autocommit=True) as connection:
-            connection.execute(f"DROP TABLE IF EXISTS {table}")  # type: ignore[arg-type]
+        pg(f"DROP TABLE IF EXISTS {table}")

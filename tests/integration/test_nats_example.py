@@ -8,14 +8,12 @@ import uuid
 from pathlib import Path
 
 import nats
-import psycopg
 import pytest
 
 from tests.cli_runner import REPO, run_fustgo
+from tests.databases import pg
 
 pytestmark = pytest.mark.integration
-
-DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
 
 
 async def _jetstream(work):  # type: ignore[no-untyped-def]
@@ -54,8 +52,7 @@ def test_example_upserts_order_events_and_dead_letters_a_bad_one(tmp_path: Path)
         one = ["--set", "settings.parallelism=1"]
         second = run_fustgo("run", str(example), "--quiet", *idle, *one, cwd=tmp_path, env=env)
         assert second.exit_code == 0, second.stdout + second.stderr
-        with psycopg.connect(DSN) as connection:
-            got = connection.execute(f"SELECT order_id, status FROM {table} ORDER BY 1").fetchall()
+        got = pg(f"SELECT order_id, status FROM {table} ORDER BY 1")
         assert got == [(1, "paid"), (2, "new")]
         [letter] = [json.loads(line) for line in dead.read_text().splitlines()]
         record = letter["record"]
@@ -63,6 +60,5 @@ def test_example_upserts_order_events_and_dead_letters_a_bad_one(tmp_path: Path)
         assert record["_subject"] == f"{prefix}.new" and record["_sequence"] == 4
         assert "JSON" in letter["error"]
     finally:
-        with psycopg.connect(DSN, autocommit=True) as connection:
-            connection.execute(f"DROP TABLE IF EXISTS {table}")
+        pg(f"DROP TABLE IF EXISTS {table}")
         asyncio.run(_jetstream(lambda js: js.delete_stream(stream)))

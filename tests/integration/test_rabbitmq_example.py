@@ -8,14 +8,12 @@ import uuid
 from pathlib import Path
 
 import aio_pika
-import psycopg
 import pytest
 
 from tests.cli_runner import REPO, run_fustgo
+from tests.databases import pg
 
 pytestmark = pytest.mark.integration
-
-DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
 
 
 async def _amqp(work):  # type: ignore[no-untyped-def]
@@ -50,16 +48,14 @@ def test_example_upserts_order_events_and_dead_letters_a_bad_one(tmp_path: Path)
         asyncio.run(_amqp(send))
         second = run_fustgo("run", str(example), "--quiet", *idle, cwd=tmp_path, env=env)
         assert second.exit_code == 0, second.stdout + second.stderr
-        with psycopg.connect(DSN) as connection:
-            got = connection.execute(f"SELECT order_id, status FROM {table} ORDER BY 1").fetchall()
+        got = pg(f"SELECT order_id, status FROM {table} ORDER BY 1")
         assert got == [(1, "paid"), (2, "new")]  # invoice.new is not bound to the queue
         [letter] = [json.loads(line) for line in dead.read_text().splitlines()]
         record = letter["record"]
         record = json.loads(record) if isinstance(record, str) else record
         assert record["_routing_key"] == "order.new" and "JSON" in letter["error"]
     finally:
-        with psycopg.connect(DSN, autocommit=True) as connection:
-            connection.execute(f"DROP TABLE IF EXISTS {table}")
+        pg(f"DROP TABLE IF EXISTS {table}")
 
         async def drop(channel):  # type: ignore[no-untyped-def]
             await channel.queue_delete(queue)

@@ -8,20 +8,17 @@ declared like the source, and every row must come back equal, NULLs included.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import MySQLdb
-import psycopg
 import pytest
 
+from tests.databases import my, my_database, pg, pg_schema
 from tests.pipeline_runs import run_yaml
 
 pytestmark = pytest.mark.integration
 
-DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
 PG = "{host: 127.0.0.1, database: test, user: postgres}"
 
 COLUMNS = """
@@ -46,42 +43,20 @@ ROWS = [
 ]
 
 
-def pg(statement: str) -> list[tuple[Any, ...]]:
-    with psycopg.connect(DSN, autocommit=True) as connection:
-        cursor = connection.execute(statement)  # type: ignore[arg-type]
-        return list(cursor.fetchall()) if cursor.description else []
-
-
-def mysql(statement: str) -> None:
-    connection = MySQLdb.connect(host="127.0.0.1", user="root", charset="utf8mb4")
-    try:
-        connection.cursor().execute(statement)
-        connection.commit()
-    finally:
-        connection.close()
-
-
 @pytest.fixture
 def schema() -> Iterator[str]:
-    name = f"fg_trip_{uuid.uuid4().hex[:10]}"
-    pg(f'CREATE SCHEMA "{name}"')
-    pg(f'CREATE TABLE "{name}".source ({COLUMNS})')
-    pg(f'CREATE TABLE "{name}".back ({COLUMNS})')
-    pg(f'INSERT INTO "{name}".source VALUES {", ".join(ROWS)}')
-    try:
+    with pg_schema("trip") as name:
+        pg(f'CREATE TABLE "{name}".source ({COLUMNS})')
+        pg(f'CREATE TABLE "{name}".back ({COLUMNS})')
+        pg(f'INSERT INTO "{name}".source VALUES {", ".join(ROWS)}')
         yield name
-    finally:
-        pg(f'DROP SCHEMA "{name}" CASCADE')
 
 
 @pytest.fixture
 def database() -> Iterator[str]:
-    name = f"fg_trip_{uuid.uuid4().hex[:10]}"
-    mysql(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
-    try:
+    with my_database("trip") as name:
+        my(f"ALTER DATABASE `{name}` CHARACTER SET utf8mb4")
         yield name
-    finally:
-        mysql(f"DROP DATABASE `{name}`")
 
 
 def as_json(schema: str, table: str) -> list[Any]:
@@ -138,7 +113,7 @@ def test_values_the_target_cannot_hold_go_to_the_dead_letter(
         f"INSERT INTO \"{schema}\".wide VALUES (1, 'abc', 1, 1.5), (2, 'abcd', 2, 2.5), "
         f"(3, 'ok', 300, 3.5), (4, 'ok', 4, 12345.678), (5, '😀', 5, 5.5), (6, NULL, NULL, NULL)"
     )
-    mysql(
+    my(
         f"CREATE TABLE `{database}`.narrow (id int PRIMARY KEY, code varchar(3) CHARACTER SET "
         "utf8mb3, small tinyint, price decimal(5,2))"
     )

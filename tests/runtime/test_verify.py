@@ -10,7 +10,6 @@ import os
 import sqlite3
 import subprocess
 import sys
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -36,6 +35,8 @@ from fustgo.runtime.verify import (
 )
 from fustgo.runtime.verify.hashing import CHUNK_BYTES, hash_bytes, seed_of
 from fustgo.runtime.verify.normalize import common_kind, kind_of, value_hashes
+from tests import databases
+from tests.databases import PG_CONNECTION, pg
 from tests.pipeline_runs import run_yaml
 
 pytestmark = pytest.mark.unit
@@ -644,43 +645,30 @@ def test_verify_rejects_an_invalid_component_with_the_loaders_message(tmp_path: 
 
 # A real copy: PostgreSQL → SQLite through a FustGo pipeline
 
-PG_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
-PG_CONNECTION = {"host": "127.0.0.1", "database": "test", "user": "postgres"}
-
 
 @pytest.fixture
 def pg_schema() -> Iterator[str]:
-    import psycopg
-
-    name = f"fg_verify_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_DSN, autocommit=True) as connection:
-        connection.execute(f'CREATE SCHEMA "{name}"')  # type: ignore[arg-type]
-        try:
-            yield name
-        finally:
-            connection.execute(f'DROP SCHEMA "{name}" CASCADE')  # type: ignore[arg-type]
+    with databases.pg_schema("verify") as name:
+        yield name
 
 
 @pytest.mark.integration
 def test_a_postgresql_table_and_its_sqlite_copy_match(pg_schema: str, tmp_path: Path) -> None:
-    import psycopg
-
-    with psycopg.connect(PG_DSN, autocommit=True) as connection:
-        connection.execute(  # type: ignore[arg-type]
-            f'CREATE TABLE "{pg_schema}".orders (id bigint PRIMARY KEY, user_id int, '
-            "name text, email text, amount numeric(12,2), paid boolean, ratio double precision, "
-            "day date, created_at timestamptz, payload jsonb, tags int[], raw bytea)"
-        )
-        connection.execute(  # type: ignore[arg-type]
-            f'INSERT INTO "{pg_schema}".orders SELECT g, g % 97, '
-            "CASE WHEN g % 10 = 0 THEN NULL ELSE 'név ' || g || ' 😀' END, "
-            "'user' || g || '@example.com', (g * 1.37)::numeric(12,2), g % 3 = 0, "
-            "CASE WHEN g % 7 = 0 THEN NULL ELSE g / 3.0 END, DATE '2024-01-01' + g % 400, "
-            "TIMESTAMPTZ '2024-01-01 00:00:00+05' + g * INTERVAL '1 minute 1.5 seconds', "
-            "jsonb_build_object('n', g, 'tags', jsonb_build_array('a', g % 5)), "
-            "ARRAY[g, g % 4], decode(lpad(to_hex(g), 8, '0'), 'hex') "
-            "FROM generate_series(1, 20000) AS g"
-        )
+    pg(
+        f'CREATE TABLE "{pg_schema}".orders (id bigint PRIMARY KEY, user_id int, '
+        "name text, email text, amount numeric(12,2), paid boolean, ratio double precision, "
+        "day date, created_at timestamptz, payload jsonb, tags int[], raw bytea)"
+    )
+    pg(
+        f'INSERT INTO "{pg_schema}".orders SELECT g, g % 97, '
+        "CASE WHEN g % 10 = 0 THEN NULL ELSE 'név ' || g || ' 😀' END, "
+        "'user' || g || '@example.com', (g * 1.37)::numeric(12,2), g % 3 = 0, "
+        "CASE WHEN g % 7 = 0 THEN NULL ELSE g / 3.0 END, DATE '2024-01-01' + g % 400, "
+        "TIMESTAMPTZ '2024-01-01 00:00:00+05' + g * INTERVAL '1 minute 1.5 seconds', "
+        "jsonb_build_object('n', g, 'tags', jsonb_build_array('a', g % 5)), "
+        "ARRAY[g, g % 4], decode(lpad(to_hex(g), 8, '0'), 'hex') "
+        "FROM generate_series(1, 20000) AS g"
+    )
     source = {
         "type": "postgresql",
         "connection": PG_CONNECTION,
@@ -705,8 +693,7 @@ def test_a_postgresql_table_and_its_sqlite_copy_match(pg_schema: str, tmp_path: 
     assert report.source.columns["name"].nulls == 2000
     kinds = {name: column.kind for name, column in report.target.columns.items()}
     assert kinds["amount"] == "decimal" and kinds["payload"] == kinds["tags"] == "json"
-    with psycopg.connect(PG_DSN, autocommit=True) as connection:
-        connection.execute(f'UPDATE "{pg_schema}".orders SET email = NULL WHERE id = 5')  # type: ignore[arg-type]
+    pg(f'UPDATE "{pg_schema}".orders SET email = NULL WHERE id = 5')
     changed = asyncio.run(verify(source, target, base_dir=tmp_path))
     assert changed.mismatched_columns == ["email"]
 

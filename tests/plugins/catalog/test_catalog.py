@@ -7,13 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import uuid
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-import MySQLdb
-import psycopg
 import pyarrow as pa
 import pytest
 
@@ -24,11 +21,12 @@ from fustgo.plugins.catalog import Catalog, catalog_for, catalog_of, find_family
 from fustgo.plugins.inputs.postgresql import PostgresqlInput, PostgresqlInputConfig
 from fustgo.plugins.outputs.files.json import JsonOutput, JsonOutputConfig
 from fustgo.plugins.outputs.sqlite import SqliteOutput, SqliteOutputConfig
+from tests import databases
+from tests.databases import PG_CONNECTION as PG
+from tests.databases import my, my_database, pg
 
 pytestmark = pytest.mark.integration
 
-PG_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
-PG = {"host": "127.0.0.1", "database": "test", "user": "postgres"}
 T = TypeVar("T")
 
 
@@ -45,18 +43,8 @@ def run(catalog: Catalog, action: Callable[[Catalog], Coroutine[Any, Any, T]]) -
 
 @pytest.fixture
 def pg_schema() -> Iterator[str]:
-    name = f"fg_cat_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_DSN, autocommit=True) as connection:
-        connection.execute(f'CREATE SCHEMA "{name}"')  # type: ignore[arg-type]
-        try:
-            yield name
-        finally:
-            connection.execute(f'DROP SCHEMA "{name}" CASCADE')  # type: ignore[arg-type]
-
-
-def pg(statement: str) -> None:
-    with psycopg.connect(PG_DSN, autocommit=True) as connection:
-        connection.execute(statement)  # type: ignore[arg-type]
+    with databases.pg_schema("cat") as name:
+        yield name
 
 
 def test_postgresql_test_reports_server_user_and_timings() -> None:
@@ -212,24 +200,10 @@ def test_a_plugin_without_a_database_has_no_catalog(tmp_path: Path) -> None:
 # -- MariaDB ------------------------------------------------------------------------------
 
 
-def maria(statement: str, database: str | None = None) -> None:
-    connection = MySQLdb.connect(host="127.0.0.1", user="root", database=database or "")
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(statement)
-        connection.commit()
-    finally:
-        connection.close()
-
-
 @pytest.fixture
 def maria_db() -> Iterator[str]:
-    name = f"fg_cat_{uuid.uuid4().hex[:10]}"
-    maria(f"CREATE DATABASE `{name}`")
-    try:
+    with my_database("cat") as name:
         yield name
-    finally:
-        maria(f"DROP DATABASE `{name}`")
 
 
 def mysql_settings(database: str) -> dict[str, Any]:
@@ -237,13 +211,16 @@ def mysql_settings(database: str) -> dict[str, Any]:
 
 
 def test_mariadb_test_and_listing(maria_db: str) -> None:
-    maria(
+    my(
         "CREATE TABLE orders (id int PRIMARY KEY, amount decimal(12,2)) COMMENT 'the orders'",
-        maria_db,
+        database=maria_db,
     )
-    maria("INSERT INTO orders VALUES " + ",".join(f"({i}, {i})" for i in range(1, 101)), maria_db)
-    maria("ANALYZE TABLE orders", maria_db)
-    maria("CREATE VIEW recent AS SELECT id FROM orders WHERE id > 50", maria_db)
+    my(
+        "INSERT INTO orders VALUES " + ",".join(f"({i}, {i})" for i in range(1, 101)),
+        database=maria_db,
+    )
+    my("ANALYZE TABLE orders", database=maria_db)
+    my("CREATE VIEW recent AS SELECT id FROM orders WHERE id > 50", database=maria_db)
 
     async def look(catalog: Catalog) -> tuple[Any, list[str], list[Any], str]:
         return (
@@ -264,12 +241,12 @@ def test_mariadb_test_and_listing(maria_db: str) -> None:
 
 
 def test_mariadb_columns_json_defaults_and_primary_key(maria_db: str) -> None:
-    maria(
+    my(
         "CREATE TABLE t (tenant int NOT NULL, id bigint unsigned NOT NULL AUTO_INCREMENT, "
         "name varchar(20) NOT NULL DEFAULT 'x', ok tinyint(1), doc json, "
         "at datetime(6) DEFAULT CURRENT_TIMESTAMP(6) COMMENT 'when', "
         "PRIMARY KEY (tenant, id), KEY (id))",
-        maria_db,
+        database=maria_db,
     )
 
     async def look(catalog: Catalog) -> tuple[list[Any], list[str]]:
@@ -292,15 +269,15 @@ def test_mariadb_columns_json_defaults_and_primary_key(maria_db: str) -> None:
 
 
 def test_mariadb_preview_of_a_table_and_a_query(maria_db: str) -> None:
-    maria(
+    my(
         "CREATE TABLE t (id int PRIMARY KEY, amount decimal(12,2), doc json, ok tinyint(1), "
         "name varchar(10) COLLATE utf8mb4_bin)",
-        maria_db,
+        database=maria_db,
     )
-    maria(
+    my(
         "INSERT INTO t VALUES "
         + ",".join(f"({i}, {i}.25, '{{\"n\": {i}}}', {i % 2}, 'n{i}')" for i in range(1, 51)),
-        maria_db,
+        database=maria_db,
     )
     settings = mysql_settings(maria_db)
     preview = run(catalog_of("mysql", settings), lambda c: c.preview(table="t", limit=5))

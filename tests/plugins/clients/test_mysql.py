@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-import uuid
 from collections.abc import Iterator
 
 import MySQLdb
@@ -22,20 +21,15 @@ from fustgo.plugins.clients.mysql import (
     quote_literal,
     translate_error,
 )
+from tests.databases import my_database
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 def database() -> Iterator[str]:
-    name = f"fg_client_{uuid.uuid4().hex[:10]}"
-    server = MySQLdb.connect(host="127.0.0.1", user="root")
-    server.cursor().execute(f"CREATE DATABASE `{name}`")
-    try:
+    with my_database("client") as name:
         yield name
-    finally:
-        server.cursor().execute(f"DROP DATABASE `{name}`")
-        server.close()
 
 
 @pytest.mark.parametrize(

@@ -9,14 +9,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import MySQLdb
-import psycopg
 import pytest
 
 from fustgo.engine.batch import JSONValue, Split
@@ -25,10 +22,9 @@ from fustgo.plugins.api import Input, PluginContext
 from fustgo.plugins.inputs.mysql import MysqlInput, MysqlInputConfig
 from fustgo.plugins.inputs.postgresql import PostgresqlInput, PostgresqlInputConfig
 from fustgo.plugins.inputs.sqlite import SqliteInput, SqliteInputConfig
+from tests.databases import PG_CONNECTION, my, my_database, pg, pg_schema
 
 pytestmark = pytest.mark.integration
-
-PG_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
 
 
 @dataclass
@@ -38,7 +34,7 @@ class Family:
     name: str
     timestamp: str
     """The DDL type of a timestamp column."""
-    execute: Callable[[str], None]
+    execute: Callable[[str], object]
     make: Callable[[dict[str, Any]], Input[Any]]
     table: str
     qualified: str
@@ -49,40 +45,21 @@ class Family:
 
 
 def _postgresql() -> Iterator[Family]:
-    schema = f"fg_inc_{uuid.uuid4().hex[:10]}"
-
-    def execute(statement: str) -> None:
-        with psycopg.connect(PG_DSN, autocommit=True) as connection:
-            connection.execute(statement)  # type: ignore[arg-type]
-
     def make(query: dict[str, Any]) -> Input[Any]:
         config = PostgresqlInputConfig.model_validate(
             {
-                "connection": {"host": "127.0.0.1", "database": "test", "user": "postgres"},
+                "connection": PG_CONNECTION,
                 "query": query,
                 "fetch": {"size": 2},
             }
         )
         return PostgresqlInput(config, PluginContext(component_path="input"))
 
-    execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield Family("postgresql", "timestamptz", execute, make, f"{schema}.t", f'"{schema}".t')
-    finally:
-        execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with pg_schema("inc") as schema:
+        yield Family("postgresql", "timestamptz", pg, make, f"{schema}.t", f'"{schema}".t')
 
 
 def _mariadb() -> Iterator[Family]:
-    database = f"fg_inc_{uuid.uuid4().hex[:10]}"
-
-    def execute(statement: str) -> None:
-        connection = MySQLdb.connect(host="127.0.0.1", user="root", charset="utf8mb4")
-        try:
-            connection.cursor().execute(statement)
-            connection.commit()
-        finally:
-            connection.close()
-
     def make(query: dict[str, Any]) -> Input[Any]:
         config = MysqlInputConfig.model_validate(
             {
@@ -93,11 +70,8 @@ def _mariadb() -> Iterator[Family]:
         )
         return MysqlInput(config, PluginContext(component_path="input"))
 
-    execute(f"CREATE DATABASE `{database}`")
-    try:
-        yield Family("mariadb", "datetime(6)", execute, make, "t", f"`{database}`.t")
-    finally:
-        execute(f"DROP DATABASE `{database}`")
+    with my_database("inc") as database:
+        yield Family("mariadb", "datetime(6)", my, make, "t", f"`{database}`.t")
 
 
 def _sqlite(folder: Path) -> Iterator[Family]:

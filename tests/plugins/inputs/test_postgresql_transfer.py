@@ -4,37 +4,25 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 
+from tests.databases import pg, pg_schema
 from tests.integration.test_type_roundtrip import COLUMNS, ROWS
 from tests.pipeline_runs import run_yaml
 
 pytestmark = pytest.mark.integration
 
-DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
 PG = "{host: 127.0.0.1, database: test, user: postgres}"
-
-
-def pg(statement: str) -> list[tuple[Any, ...]]:
-    with psycopg.connect(DSN, autocommit=True) as connection:
-        cursor = connection.execute(statement)  # type: ignore[arg-type]
-        return list(cursor.fetchall()) if cursor.description else []
 
 
 @pytest.fixture
 def schema() -> Iterator[str]:
-    name = f"fg_pass_{uuid.uuid4().hex[:10]}"
-    pg(f'CREATE SCHEMA "{name}"')
-    try:
+    with pg_schema("pass") as name:
         yield name
-    finally:
-        pg(f'DROP SCHEMA "{name}" CASCADE')
 
 
 def rows_of(schema: str, table: str) -> list[Any]:
