@@ -109,3 +109,12 @@ def sqlite_rows(path: Path, statement: str) -> list[tuple[Any, ...]]:
         return connection.execute(statement).fetchall()
     finally:
         connection.close()
+
+
+def sqlite_ids(path: Path, table: str = "t") -> list[int]:
+    """The `id`s in `table` of the SQLite file at `path`; none while the table is not there
+    yet (a pipeline still starting)."""
+    try:
+        return [row[0] for row in sqlite_rows(path, f'SELECT id FROM "{table}"')]
+    except sqlite3.OperationalError:
+        return []

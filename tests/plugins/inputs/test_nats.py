@@ -12,7 +12,6 @@ import json
 import shutil
 import signal
 import socket
-import sqlite3
 import subprocess
 import time
 import uuid
@@ -29,7 +28,8 @@ from fustgo.engine.errors import RetryableError, TerminalError
 from fustgo.plugins.api import PluginContext
 from fustgo.plugins.inputs.nats import NatsInput, NatsInputConfig
 from fustgo.plugins.outputs.nats import NatsOutput, NatsOutputConfig
-from tests.cli_runner import fustgo_command, run_fustgo
+from tests.cli_runner import run_fustgo, run_until_signalled
+from tests.databases import sqlite_ids
 
 pytestmark = pytest.mark.integration
 
@@ -376,31 +376,16 @@ output:
   write: {{table: t, mode: insert}}
 """
     )
-    process = subprocess.Popen(
-        fustgo_command("run", str(pipeline), "--quiet"),
+    out = tmp_path / "out.db"
+    code = run_until_signalled(
+        pipeline,
         cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        until=lambda: len(sqlite_ids(out)) >= 100,
+        signal_number=signal.SIGTERM,
+        within=30,
     )
-
-    def ids() -> list[int]:
-        try:
-            with sqlite3.connect(tmp_path / "out.db") as db:
-                return [row[0] for row in db.execute("SELECT id FROM t")]
-        except sqlite3.OperationalError:  # not created yet
-            return []
-
-    try:
-        deadline = time.monotonic() + 30
-        while len(ids()) < 100:
-            assert process.poll() is None and time.monotonic() < deadline
-            time.sleep(0.05)
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=30) == 128 + signal.SIGTERM
-    finally:
-        if process.poll() is None:
-            process.kill()
-    written = ids()
+    assert code == 128 + signal.SIGTERM
+    written = sqlite_ids(out)
     # Nothing was acknowledged before the stop (interval 60 s): the stop acknowledged exactly
     # what was written and gave back the rest at once (ack_wait is 60 s: without the
     # acknowledgements, the written messages would still be pending below).

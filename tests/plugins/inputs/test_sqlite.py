@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import sqlite3
 import tempfile
 from collections import Counter
 from decimal import Decimal
@@ -23,21 +22,9 @@ from fustgo.plugins.api import PluginContext
 from fustgo.plugins.clients.splitting import key_ranges
 from fustgo.plugins.inputs import sqlite as sqlite_input
 from fustgo.plugins.inputs.sqlite import SqliteInput, SqliteInputConfig
+from tests.databases import make_sqlite
 
 pytestmark = pytest.mark.unit
-
-
-def make_db(path: Path, *statements: str, rows: dict[str, list[tuple]] | None = None) -> Path:
-    connection = sqlite3.connect(path)
-    for statement in statements:
-        connection.execute(statement)
-    for table, values in (rows or {}).items():
-        if values:
-            marks = ", ".join("?" for _ in values[0])
-            connection.executemany(f'INSERT INTO "{table}" VALUES ({marks})', values)
-    connection.commit()
-    connection.close()
-    return path
 
 
 def make_input(
@@ -76,7 +63,7 @@ def rows_of(batches: list[Batch]) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def shop(tmp_path: Path) -> Path:
-    make_db(
+    make_sqlite(
         tmp_path / "db.sqlite",
         "CREATE TABLE orders (id INTEGER PRIMARY KEY, customer TEXT, amount DECIMAL(10,2), "
         "paid BOOLEAN, day DATE, at DATETIME, score REAL, doc JSON, raw BLOB, note VARCHAR(20))",
@@ -139,7 +126,7 @@ def test_declared_types_give_the_schema_and_values(shop: Path) -> None:
 
 
 def test_schema_is_known_before_reading_and_stable_when_a_page_is_all_null(tmp_path: Path) -> None:
-    make_db(
+    make_sqlite(
         tmp_path / "db.sqlite",
         "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, day DATE, n INTEGER)",
         rows={"t": [(1, None, None, None), (2, None, None, None), (3, "a", "2024-01-01", 7)]},
@@ -157,7 +144,7 @@ def test_schema_is_known_before_reading_and_stable_when_a_page_is_all_null(tmp_p
 
 
 def test_columns_where_and_unicode_names(tmp_path: Path) -> None:
-    make_db(
+    make_sqlite(
         tmp_path / "db.sqlite",
         'CREATE TABLE "客户 表" (id INTEGER PRIMARY KEY, "名 字" TEXT, "we""ird" INTEGER)',
         rows={"客户 表": [(1, "a", 10), (2, "b", 20), (3, "c", 30)]},
@@ -168,7 +155,7 @@ def test_columns_where_and_unicode_names(tmp_path: Path) -> None:
 
 
 def test_an_empty_table_has_one_split_and_no_batches(tmp_path: Path) -> None:
-    make_db(tmp_path / "db.sqlite", "CREATE TABLE t (id INTEGER PRIMARY KEY, k INTEGER)")
+    make_sqlite(tmp_path / "db.sqlite", "CREATE TABLE t (id INTEGER PRIMARY KEY, k INTEGER)")
     inp = make_input(tmp_path, {"table": "t", "split_key": "k"})
     splits, batches = read_all(inp, parallelism=4)
     assert [split.id for split in splits] == ["all"]
@@ -180,7 +167,7 @@ def test_split_key_ranges_are_deterministic_and_null_keys_get_their_own_split(
     tmp_path: Path,
 ) -> None:
     rows = [(i, None if i % 10 == 0 else i * 3 - 50) for i in range(1, 101)]
-    make_db(
+    make_sqlite(
         tmp_path / "db.sqlite",
         "CREATE TABLE t (id INTEGER PRIMARY KEY, k INTEGER)",
         "CREATE INDEX t_k ON t (k)",
@@ -209,7 +196,7 @@ def test_split_key_ranges_are_deterministic_and_null_keys_get_their_own_split(
 
 
 def test_a_checkpoint_resumes_right_after_the_last_key(tmp_path: Path) -> None:
-    make_db(
+    make_sqlite(
         tmp_path / "db.sqlite",
         "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)",
         rows={"t": [(i, f"v{i}") for i in range(1, 11)]},
@@ -247,7 +234,7 @@ def test_duplicate_keys_across_page_boundaries_are_neither_lost_nor_repeated(
     tmp_path: Path,
 ) -> None:
     rows = [(i, 5 if i < 8 else 6) for i in range(1, 11)]
-    make_db(
+    make_sqlite(
         tmp_path / "db.sqlite",
         "CREATE TABLE t (id INTEGER, k INTEGER)",
         "CREATE INDEX t_k ON t (k)",
@@ -261,7 +248,7 @@ def test_duplicate_keys_across_page_boundaries_are_neither_lost_nor_repeated(
 
 
 def test_rowid_and_without_rowid_tables_can_be_split(tmp_path: Path) -> None:
-    make_db(
+    make_sqlite(
         tmp_path / "db.sqlite",
         "CREATE TABLE r (name TEXT)",
         "CREATE TABLE w (a TEXT, b INTEGER, k INTEGER, PRIMARY KEY (a, b)) WITHOUT ROWID",
@@ -281,7 +268,7 @@ def test_rowid_and_without_rowid_tables_can_be_split(tmp_path: Path) -> None:
 
 
 def test_an_unindexed_split_key_bounds_splits_and_the_rowid_orders_pages(tmp_path: Path) -> None:
-    make_db(
+    make_sqlite(
         tmp_path / "db.sqlite",
         "CREATE TABLE t (id INTEGER PRIMARY KEY, k INTEGER)",
         rows={"t": [(i, (i * 7) % 5) for i in range(1, 21)]},
@@ -293,7 +280,7 @@ def test_an_unindexed_split_key_bounds_splits_and_the_rowid_orders_pages(tmp_pat
 
 
 def test_sql_queries_take_declared_types_and_probe_expressions(tmp_path: Path) -> None:
-    make_db(
+    make_sqlite(
         tmp_path / "db.sqlite",
         "CREATE TABLE t (id INTEGER PRIMARY KEY, day DATE, price DECIMAL(8,2))",
         rows={"t": [(i, f"2024-01-{i:02d}", i * 1.5) for i in range(1, 6)]},
@@ -319,7 +306,7 @@ def test_sql_queries_take_declared_types_and_probe_expressions(tmp_path: Path) -
 
 
 def test_values_that_do_not_fit_their_column_go_to_the_dead_letter(tmp_path: Path) -> None:
-    make_db(
+    make_sqlite(
         tmp_path / "db.sqlite",
         "CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER, day DATE, ok BOOLEAN, f REAL)",
         rows={
@@ -373,7 +360,7 @@ def test_the_text_path_reads_every_type_as_the_fast_path_does(
 
 
 def test_reals_mixed_with_text_keep_every_digit(tmp_path: Path) -> None:
-    make_db(
+    make_sqlite(
         tmp_path / "db.sqlite",
         "CREATE TABLE t (id INTEGER PRIMARY KEY, price DECIMAL(12,2), f REAL, s)",
         rows={"t": [(1, 1234567.89, 0.1, 1234567.891), (2, "n/a", "x", "text"), (3, 7, 2, 3)]},
@@ -405,7 +392,7 @@ def test_reals_mixed_with_text_keep_every_digit(tmp_path: Path) -> None:
     ],
 )
 def test_configuration_errors_name_what_is_wrong(tmp_path: Path, query: dict, message: str) -> None:
-    make_db(tmp_path / "db.sqlite", "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT, b BLOB)")
+    make_sqlite(tmp_path / "db.sqlite", "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT, b BLOB)")
     with pytest.raises(TerminalError, match=message):
         asyncio.run(make_input(tmp_path, query).check_connection())
 
@@ -438,7 +425,7 @@ def test_invalid_queries_fail_validation(query: dict) -> None:
 
 
 def test_fetch_size_defaults_to_the_run_batch_size(tmp_path: Path) -> None:
-    make_db(
+    make_sqlite(
         tmp_path / "db.sqlite",
         "CREATE TABLE t (id INTEGER PRIMARY KEY)",
         rows={"t": [(i,) for i in range(5)]},
@@ -504,7 +491,7 @@ def test_splits_cover_every_row_exactly_once(  # noqa: PLR0917  (one argument pe
     also when every split is interrupted after its first batch and resumed from there."""
     with tempfile.TemporaryDirectory() as folder:
         base = Path(folder)
-        make_db(
+        make_sqlite(
             base / "db.sqlite",
             "CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY, k INTEGER)"
             + (" WITHOUT ROWID" if without_rowid else ""),
