@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-import psycopg
 import pyarrow as pa
 import pytest
 
@@ -19,6 +18,7 @@ from fustgo.engine.errors import RetryableError, TerminalError
 from fustgo.plugins.processors.enrichment import EnrichmentConfig
 from fustgo.plugins.processors.enrichment.base import LookupColumns, Retrier
 from fustgo.plugins.processors.enrichment.postgresql import PostgresqlSource
+from tests.databases import pg
 from tests.plugins.processors.enrichment.building import batch_of, make, only, rows
 
 pytestmark = pytest.mark.integration
@@ -35,27 +35,21 @@ CUSTOMER_ROWS = [
 def table() -> Iterator[str]:
     """A uniquely named customers table, dropped afterwards."""
     name = f"fustgo_enrich_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(**_psycopg(), autocommit=True) as db:
-        db.execute(
-            f"CREATE TABLE {name} (id int4 PRIMARY KEY, name text, tier varchar(10), "
-            "since date, credit numeric(10,2), extra jsonb, ref uuid DEFAULT gen_random_uuid(), "
-            "seen timestamptz DEFAULT '2024-05-01 10:00:00+02')"
-        )
-        with db.cursor() as cur:
-            cur.executemany(
-                f"INSERT INTO {name} (id, name, tier, since, credit, extra) "
-                "VALUES (%s, %s, %s, %s, %s, %s)",
-                CUSTOMER_ROWS,
-            )
+    pg(
+        f"CREATE TABLE {name} (id int4 PRIMARY KEY, name text, tier varchar(10), "
+        "since date, credit numeric(10,2), extra jsonb, ref uuid DEFAULT gen_random_uuid(), "
+        "seen timestamptz DEFAULT '2024-05-01 10:00:00+02')"
+    )
+    pg(
+        f"INSERT INTO {name} (id, name, tier, since, credit, extra) "
+        "VALUES (%s, %s, %s, %s, %s, %s)",
+        CUSTOMER_ROWS,
+        many=True,
+    )
     try:
         yield name
     finally:
-        with psycopg.connect(**_psycopg(), autocommit=True) as db:
-            db.execute(f"DROP TABLE IF EXISTS {name}")
-
-
-def _psycopg() -> dict[str, Any]:
-    return {"host": "127.0.0.1", "port": 5432, "dbname": "test", "user": "postgres"}
+        pg(f"DROP TABLE IF EXISTS {name}")
 
 
 def lookup(**options: Any) -> dict[str, Any]:
@@ -95,9 +89,7 @@ def test_table_lookup_types_nulls_and_unicode(table: str) -> None:
 
 
 def test_query_lookup_with_uuid_keys_sent_as_text(table: str) -> None:
-    with psycopg.connect(**_psycopg()) as db:
-        found = db.execute(f"SELECT ref FROM {table} WHERE id = 3").fetchone()
-    assert found is not None
+    [found] = pg(f"SELECT ref FROM {table} WHERE id = 3")
     ref, other = str(found[0]), str(uuid.uuid4())
     processor = make(
         {
@@ -180,8 +172,7 @@ def test_wrong_password_is_terminal(table: str) -> None:
     """The test server trusts local connections, so a role that needs a password is
     refused only through `pg_hba`; a role with LOGIN denied stands in for bad credentials."""
     role = f"fustgo_nologin_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(**_psycopg(), autocommit=True) as db:
-        db.execute(f"CREATE ROLE {role} NOLOGIN PASSWORD 'right'")
+    pg(f"CREATE ROLE {role} NOLOGIN PASSWORD 'right'")
     try:
         processor = make(
             {
@@ -194,8 +185,7 @@ def test_wrong_password_is_terminal(table: str) -> None:
         with pytest.raises(TerminalError, match=rf'role "{role}" is not permitted to log in'):
             processor.process(batch_of({"id": [1]}))
     finally:
-        with psycopg.connect(**_psycopg(), autocommit=True) as db:
-            db.execute(f"DROP ROLE {role}")
+        pg(f"DROP ROLE {role}")
 
 
 def test_server_down_is_retryable_at_the_source_then_terminal() -> None:
@@ -233,12 +223,11 @@ def test_dropped_connection_is_reopened_by_the_retry(table: str) -> None:
         }
     )
     assert rows(processor, {"id": [1]}) == [{"id": 1, "name": "Ada"}]
-    with psycopg.connect(**_psycopg(), autocommit=True) as db:
-        db.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = 'test' AND pid <> pg_backend_pid() AND query LIKE %s",
-            (f"%{table}%",),
-        )
+    pg(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE datname = 'test' AND pid <> pg_backend_pid() AND query LIKE %s",
+        (f"%{table}%",),
+    )
     assert rows(processor, {"id": [3]}) == [{"id": 3, "name": "Bob"}]
     assert processor.sleep.delays == [1.0]  # type: ignore[attr-defined]
 
@@ -246,11 +235,7 @@ def test_dropped_connection_is_reopened_by_the_retry(table: str) -> None:
 def test_per_batch_latency_of_ten_thousand_keys(
     table: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with psycopg.connect(**_psycopg(), autocommit=True) as db:
-        db.execute(
-            f"INSERT INTO {table} (id, name) "
-            "SELECT g, 'name ' || g FROM generate_series(10, 20009) g"
-        )
+    pg(f"INSERT INTO {table} (id, name) SELECT g, 'name ' || g FROM generate_series(10, 20009) g")
     processor = make({"key": "id", "lookup": lookup(table=table), "fields": ["name"]})
     keys = list(range(10, 10_010))
     started = time.perf_counter()
