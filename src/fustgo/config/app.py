@@ -1,7 +1,8 @@
 """The main config file (`fustgo.yaml`): settings of the installation, not of one pipeline.
 
 Optional. Found at `--config PATH`, else `$FUSTGO_CONFIG`, else `./fustgo.yaml` when that
-exists. Today it switches plugins on and off (design doc §5.3); it is read with the same
+exists. It switches plugins on and off (design doc §5.3) and says where the server keeps
+its metadata (`db:`, design doc §8.1); it is read with the same
 loader as pipeline files, so `${VAR}`, `!include` and located diagnostics work the same way.
 """
 
@@ -10,8 +11,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from fustgo.config.document import DocumentReader
 from fustgo.config.model_errors import model_diagnostics
@@ -51,11 +53,48 @@ class PluginSwitches(_Strict):
     """These plugins are switched off."""
 
 
+DatabaseType = Literal["sqlite", "postgresql", "mysql"]
+
+
+class DatabaseSettings(_Strict):
+    """The server's metadata store: jobs, executions, checkpoints, connections (design §8.1)."""
+
+    type: DatabaseType = "sqlite"
+    """`sqlite` (one file, no server: the default), `postgresql` or `mysql` (also MariaDB)."""
+    path: str = ".fustgo/fustgo.db"
+    """The SQLite file (`type: sqlite`); relative to the main config's folder, else to the
+    working directory."""
+    url: str | None = None
+    """The database URL for `postgresql` and `mysql`, e.g.
+    `postgresql://fustgo:${PG_PASSWORD}@db:5432/fustgo` or `mysql://root@127.0.0.1/fustgo`."""
+    execution_retention_days: int = Field(default=30, ge=1)
+    """Executions older than this many days are purged (design §8.1 keeps 30)."""
+
+    @model_validator(mode="after")
+    def _url_matches_type(self) -> Self:
+        if self.type == "sqlite":
+            if self.url is not None:
+                raise ValueError("`db.url` is for `postgresql` and `mysql`; SQLite takes `path`")
+            return self
+        if not self.url:
+            raise ValueError(
+                f"`db.type: {self.type}` needs `db.url`, e.g. "
+                f"`{self.type}://user:${{PASSWORD}}@host/fustgo`"
+            )
+        scheme = self.url.split("://", 1)[0].split("+", 1)[0]
+        expected = {"postgresql": ("postgresql", "postgres"), "mysql": ("mysql", "mariadb")}
+        if scheme not in expected[self.type]:
+            raise ValueError(f"`db.url` starts with `{scheme}://` but `db.type` is `{self.type}`")
+        return self
+
+
 class AppConfig(_Strict):
     """The main config file of a FustGo installation."""
 
     plugins: PluginSwitches = PluginSwitches()
     """Plugins switched on and off for every pipeline."""
+    db: DatabaseSettings = DatabaseSettings()
+    """Where `fustgo serve` keeps its metadata."""
 
 
 def app_config_path(

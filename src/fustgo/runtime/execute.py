@@ -8,7 +8,7 @@ import json
 import logging
 import os
 import signal
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -180,13 +180,23 @@ async def run_pipeline(
     observer: RunObserver | None = None,
     handle_signals: bool = True,
     registry: Registry | None = None,
+    checkpoint_store: CheckpointStore | None = None,
+    on_runner: Callable[[Runner], None] | None = None,
 ) -> RunOutcome:
     """Run a validated pipeline once, resuming an interrupted run of it unless `fresh`.
 
     `full_refresh` also ignores the state committed by earlier runs (an incremental
     input's high-water mark): everything is read again, and the new mark is committed.
+    `checkpoint_store` replaces the file of `settings.checkpoint.path` (the server keeps
+    checkpoints in its metadata store; the caller closes it); `on_runner` receives the
+    runner before it starts, so a caller without signals can `request_stop` it.
     """
-    store = open_checkpoint_store(spec)
+    owned = checkpoint_store is None
+    store: CheckpointStore | None
+    if not spec.settings.checkpoint.enabled:
+        store = None
+    else:
+        store = open_checkpoint_store(spec) if owned else checkpoint_store
     try:
         state = find_resume_state(spec, store, fresh=fresh or full_refresh)
         parts = build_parts(spec, resume=state is not None, registry=registry)
@@ -197,6 +207,8 @@ async def run_pipeline(
             observer=observer,
             full_refresh=full_refresh,
         )
+        if on_runner is not None:
+            on_runner(runner)
         received: list[signal.Signals] = []
         loop = asyncio.get_running_loop()
 
@@ -219,7 +231,7 @@ async def run_pipeline(
                 loop.remove_signal_handler(signum)
         return RunOutcome(summary, received[0] if received else None)
     finally:
-        if store is not None:
+        if owned and isinstance(store, SqliteCheckpointStore):
             store.close()
 
 
