@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from fustgo import __version__
-from fustgo.cli import inspect, plugins, run, schema, test, validate
+from fustgo.cli import inspect, plugins, run, schema, serve, test, validate
 
 app = typer.Typer(
     name="fustgo",
@@ -21,6 +21,7 @@ plugins.register(app)
 schema.register(app)
 test.register(app)
 inspect.register(app)
+serve.register(app)
 
 
 @app.command()
