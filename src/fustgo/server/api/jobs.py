@@ -24,7 +24,7 @@ from fustgo.server.configs import check_config
 from fustgo.server.deps import AppState, Runs, ServerState
 from fustgo.server.errors import ERROR_RESPONSES
 from fustgo.store.errors import ConflictError, InvalidRequestError
-from fustgo.store.lifecycle import JobStatus, validated_status
+from fustgo.store.lifecycle import JobStatus, check, validated_status
 from fustgo.store.repositories import executions, jobs
 from fustgo.store.tables import ExecutionRow, JobRow
 
@@ -113,7 +113,6 @@ async def update_job(job_id: str, request: Request, state: ServerState) -> JobRe
     """JSON (`JobUpdate`: only the fields given change) or new YAML (`application/yaml`).
     A new config is validated again: the job becomes `ready` or `draft`."""
     body = await read_body(request, JobUpdate, yaml_field="config_yaml")
-    _refuse_while_active(state, job_id)
     checked = None
     if body.config_yaml is not None:
         checked = await asyncio.to_thread(check_config, body.config_yaml, state.settings)
@@ -137,6 +136,7 @@ async def update_job(job_id: str, request: Request, state: ServerState) -> JobRe
             )
         with state.store.session() as session:
             job = jobs.get_job(session, job_id, for_update=True)
+            _refuse_while_active(state, job, "edit")
             return jobs.update_job(session, job, **fields)
 
     return _job(await asyncio.to_thread(save), state)
@@ -144,9 +144,10 @@ async def update_job(job_id: str, request: Request, state: ServerState) -> JobRe
 
 @router.delete("/{job_id}", status_code=204, summary="Delete a job and its executions")
 def delete_job(job_id: str, state: ServerState) -> Response:
-    _refuse_while_active(state, job_id)
     with state.store.session() as session:
-        jobs.delete_job(session, jobs.get_job(session, job_id, for_update=True))
+        job = jobs.get_job(session, job_id, for_update=True)
+        _refuse_while_active(state, job, "delete")
+        jobs.delete_job(session, job)
     return Response(status_code=204)
 
 
@@ -195,13 +196,17 @@ def list_executions(
     return ExecutionList(items=items, total=total, page=page, page_size=page_size)
 
 
-def _refuse_while_active(state: ServerState, job_id: str) -> None:
-    active = state.runs.active.get(job_id)
+def _refuse_while_active(state: AppState, job: JobRow, action: str) -> None:
+    """The state machine first (`running` says more than `active`); then a stopped or
+    paused run still draining its last batches also keeps the job from changing."""
+    check(action, job.status, job=job.job_name)
+    active = state.runs.active.get(job.job_id)
     if active is not None:
         raise ConflictError(
-            f"Job `{job_id}` has a run still going on (execution `{active.execution_id}`).",
+            f"Cannot {action} job `{job.job_name}`: its run (execution "
+            f"`{active.execution_id}`) is still draining.",
             field="status",
-            hint="Wait for it to end; stop it first with POST …/stop.",
+            hint="Wait a moment for the drain to end, then retry.",
         )
 
 
