@@ -17,12 +17,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from fustgo.config.models import PipelineSpec
-from fustgo.engine.runner import Runner
-from fustgo.engine.stats import RunSummary
+from fustgo.engine.runner import Runner, RunObserver
+from fustgo.engine.stats import ProgressSnapshot, RunSummary
 from fustgo.runtime.execute import run_pipeline
 from fustgo.server.configs import check_config
 from fustgo.server.settings import ServerSettings
@@ -57,6 +58,32 @@ class ActiveRun:
             self.runner.request_stop(reason)
 
 
+class FanOutObserver(RunObserver):
+    """Hands the runner's events to several observers; one that fails is logged, not fatal
+    (a metrics write must never stop a run)."""
+
+    def __init__(self, observers: list[RunObserver]) -> None:
+        self.observers = observers
+        intervals = [o.progress_interval_seconds for o in observers]
+        self.progress_interval_seconds = min(intervals, default=1.0)
+
+    def _each(self, method: str, argument: object) -> None:
+        for observer in self.observers:
+            try:
+                getattr(observer, method)(argument)
+            except Exception:
+                log.exception("Run observer %s failed in %s.", type(observer).__name__, method)
+
+    def on_start(self, snapshot: ProgressSnapshot) -> None:
+        self._each("on_start", snapshot)
+
+    def on_progress(self, snapshot: ProgressSnapshot) -> None:
+        self._each("on_progress", snapshot)
+
+    def on_finish(self, summary: RunSummary) -> None:
+        self._each("on_finish", summary)
+
+
 @dataclass(frozen=True)
 class StartedRun:
     job_id: str
@@ -72,6 +99,8 @@ class RunManager:
         self.settings = settings
         self.worker_id = f"{socket.gethostname()}/server"[:64]
         self.active: dict[str, ActiveRun] = {}
+        self.observers: list[Callable[[ActiveRun], RunObserver]] = []
+        """Each makes an observer for a run that starts (metrics samples, live updates)."""
 
     async def recover(self) -> None:
         """On start: runs the previous process left `running` are over; say so."""
@@ -186,6 +215,7 @@ class RunManager:
                 registry=self.settings.registry,
                 checkpoint_store=JobCheckpointStore(self.store, active.job_id),
                 on_runner=attach,
+                observer=FanOutObserver([make(active) for make in self.observers]),
             )
             summary = outcome.summary
             error = summary.error
