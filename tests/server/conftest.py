@@ -34,6 +34,20 @@ def database_settings(kind: str, tmp_path: Path) -> Iterator[DatabaseSettings]:
             yield DatabaseSettings(type="mysql", url=f"mysql://root@127.0.0.1:3306/{database}")
 
 
+def head_revision() -> str:
+    """The newest migration, which a migrated store is at."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from fustgo.store.db import MIGRATIONS
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None
+    return head
+
+
 @pytest.fixture(params=DATABASE_TYPES)
 def db_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DatabaseSettings]:
     """A fresh store of each type."""

@@ -13,7 +13,7 @@ import pytest
 from fustgo.config.app import DatabaseSettings
 from fustgo.server.settings import ServerSettings
 from tests.databases import sqlite_ids
-from tests.server.conftest import make_client
+from tests.server.conftest import head_revision, make_client
 from tests.server.pipelines import counted, endless
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ def assert_error(response: Any, status: int, *, field: str | None, says: str) ->
 
 def test_health_openapi_and_unknown_routes(client: TestClient) -> None:
     health = client.get("/health").json()
-    assert health["status"] == "ok" and health["store"]["revision"] == "0001"
+    assert health["status"] == "ok" and health["store"]["revision"] == head_revision()
     assert health["store"]["type"] == "sqlite" and health["version"]
     spec = client.get("/api/v1/openapi.json").json()
     create_body = spec["paths"]["/api/v1/jobs"]["post"]["requestBody"]["content"]

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests.cli_runner import fustgo_command
+from tests.server.conftest import head_revision
 from tests.server.pipelines import counted
 
 pytestmark = pytest.mark.integration
@@ -50,7 +51,7 @@ def test_serve_on_loopback_with_the_main_config(tmp_path: Path) -> None:
     try:
         base = f"http://127.0.0.1:{port}"
         health = wait_healthy(base, process)
-        assert health["status"] == "ok" and health["store"]["revision"] == "0001"
+        assert health["status"] == "ok" and health["store"]["revision"] == head_revision()
         assert (tmp_path / "meta" / "store.db").exists()
         created = httpx.post(
             f"{base}/api/v1/jobs",

@@ -209,3 +209,57 @@ class ConnectionRow(Base):
     config: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+class MetricSampleRow(Base):
+    """A run's cumulative counters at one moment (design doc §6.6 metrics); rates, error
+    ratios and batch latencies are differences of two samples, so thinning old samples out
+    loses detail, never totals."""
+
+    __tablename__ = "metric_samples"
+    __table_args__ = (Index("ix_metric_samples_job_time", "job_id", "recorded_at"),)
+
+    sample_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    job_id: Mapped[str] = mapped_column(
+        String(ID_LENGTH), ForeignKey("jobs.job_id", ondelete="CASCADE")
+    )
+    execution_id: Mapped[str] = mapped_column(
+        String(ID_LENGTH), ForeignKey("executions.execution_id", ondelete="CASCADE"), index=True
+    )
+    recorded_at: Mapped[datetime]
+    elapsed_seconds: Mapped[float]
+    records_read: Mapped[int] = mapped_column(BigInteger)
+    records_written: Mapped[int] = mapped_column(BigInteger)
+    records_filtered: Mapped[int] = mapped_column(BigInteger)
+    records_failed: Mapped[int] = mapped_column(BigInteger)
+    bytes_read: Mapped[int] = mapped_column(BigInteger)
+    batches: Mapped[float]
+    """Batches of `settings.batch_size` records processed and written so far."""
+    batch_seconds: Mapped[float]
+    """Seconds spent processing and writing them (the processors' and the output's)."""
+    final: Mapped[bool] = mapped_column(Boolean, default=False)
+    """The run's summary (its last sample)."""
+
+
+class AlertEventRow(Base):
+    """One firing of an alert rule for one subject (a job, or `system`): when it started,
+    resolved, and when it last notified (the cooldown)."""
+
+    __tablename__ = "alert_events"
+    __table_args__ = (Index("ix_alert_events_rule_subject", "alert_id", "subject"),)
+
+    event_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    alert_id: Mapped[str] = mapped_column(
+        String(ID_LENGTH), ForeignKey("alert_rules.alert_id", ondelete="CASCADE")
+    )
+    subject: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16))
+    """`firing` or `resolved`."""
+    message: Mapped[str] = mapped_column(Text)
+    started_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    notified_at: Mapped[datetime | None]
+    """The last notification sent for it (None: suppressed by the cooldown so far)."""
+    deliveries: Mapped[list[Any] | None]
+    """The last delivery per channel: `{channel, ok, error}`."""
