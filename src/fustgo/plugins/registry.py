@@ -161,6 +161,17 @@ class Registry:
                 self._resolve(each, name)
         return [self._plugins[k][n] for k in kinds for n in sorted(self._plugins[k])]
 
+    def copy(self) -> Registry:
+        """An independent registry with the same plugins and switches, so switches changed
+        on the copy (a server's, at run time) leave this one alone. Imports every plugin
+        module first: declared ones register in the process-wide registry, not a copy."""
+        self.all()
+        return Registry(
+            _plugins={kind: dict(plugins) for kind, plugins in self._plugins.items()},
+            _disabled={kind: set(names) for kind, names in self._disabled.items()},
+            _entry_points_loaded=True,
+        )
+
     def apply_switches(
         self,
         enabled: dict[PluginKind, Iterable[str]] | None = None,

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from fustgo import __version__
 from fustgo.server.api import connections, health, jobs, validate
+from fustgo.server.api import plugins as plugins_api
 from fustgo.server.api.body import SCHEMA_REF
 from fustgo.server.api.schemas.jobs import JobCreate, JobUpdate, ValidateRequest
 from fustgo.server.deps import AppState
@@ -41,6 +42,9 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         store = Store(settings.db, base_dir=settings.base_dir)
         try:
             await asyncio.to_thread(store.migrate)
+            app.state.plugin_switches = await asyncio.to_thread(
+                plugins_api.PluginSwitches.load, store, settings
+            )
             runs = RunManager(store, settings)
             await runs.recover()
             app.state.fustgo = AppState(settings=settings, store=store, runs=runs)
@@ -64,6 +68,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     app.include_router(health.router)
     for router in (jobs.router, validate.router, connections.router):
         app.include_router(router, prefix=API_PREFIX)
+    app.include_router(plugins_api.router, prefix=API_PREFIX)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
