@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from fustgo import __version__
 from fustgo.server.api import connections, health, jobs, validate
 from fustgo.server.api import plugins as plugins_api
+from fustgo.server.api import preview as preview_api
 from fustgo.server.api.body import SCHEMA_REF
 from fustgo.server.api.schemas.jobs import JobCreate, JobUpdate, ValidateRequest
 from fustgo.server.deps import AppState
@@ -69,6 +70,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     for router in (jobs.router, validate.router, connections.router):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(plugins_api.router, prefix=API_PREFIX)
+    app.include_router(preview_api.router, prefix=API_PREFIX)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
