@@ -18,7 +18,10 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
 from fustgo import __version__
+from fustgo.server.alerts.monitor import Monitor
+from fustgo.server.api import alerts as alerts_api
 from fustgo.server.api import connections, health, jobs, validate
+from fustgo.server.api import metrics as metrics_api
 from fustgo.server.api import plugins as plugins_api
 from fustgo.server.api import preview as preview_api
 from fustgo.server.api.body import SCHEMA_REF
@@ -48,10 +51,13 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
             )
             runs = RunManager(store, settings)
             await runs.recover()
+            monitor = Monitor(store, runs, settings)
             app.state.fustgo = AppState(settings=settings, store=store, runs=runs)
+            monitor.start()
             try:
                 yield
             finally:
+                await monitor.stop()
                 await runs.shutdown()
         finally:
             store.close()
@@ -71,6 +77,8 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(plugins_api.router, prefix=API_PREFIX)
     app.include_router(preview_api.router, prefix=API_PREFIX)
+    app.include_router(metrics_api.router, prefix=API_PREFIX)
+    app.include_router(alerts_api.router, prefix=API_PREFIX)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
