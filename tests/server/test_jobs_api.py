@@ -45,7 +45,7 @@ def create(client: TestClient, yaml_text: str, **query: str) -> dict[str, Any]:
 def execution_ended(client: TestClient, job_id: str, execution_id: str) -> Any:
     items = client.get(f"{JOBS}/{job_id}/executions").json()["items"]
     found = next(item for item in items if item["execution_id"] == execution_id)
-    return found if found["status"] != "running" else None
+    return found if found["status"] not in ("queued", "running") else None
 
 
 def assert_error(response: Any, status: int, *, field: str | None, says: str) -> dict[str, Any]:
@@ -89,7 +89,11 @@ def test_create_from_yaml_or_json_and_read_back(client: TestClient, tmp_path: Pa
     made = client.post(JOBS, json=body)
     assert made.status_code == 201, made.text
     nightly = made.json()
-    assert nightly["scheduling"] == {"cron": "0 2 * * *", "timezone": "Asia/Shanghai"}
+    assert nightly["scheduling"] == {
+        "cron": "0 2 * * *", "timezone": "Asia/Shanghai", "run_at": None, "depends_on": [],
+        "overlap": "serial", "timeout_seconds": None, "missed_runs": "run_once",
+    }  # fmt: skip
+    assert len(nightly["next_runs"]) == 5 and nightly["next_runs"][0].endswith("T02:00:00+08:00")
     assert nightly["retry_policy"] == {"max_retries": 2, "delay_seconds": 60.0}
     assert nightly["flow_diagram"]["nodes"] == [{"id": "input"}] and nightly["priority"] == 7
     assert_error(client.post(JOBS, json=body), 409, field="job_name", says="already exists")

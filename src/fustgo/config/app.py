@@ -88,6 +88,15 @@ class DatabaseSettings(_Strict):
         return self
 
 
+class SchedulerSettings(_Strict):
+    """How `fustgo serve` runs jobs: its worker pool and its scheduler (design §5.4, §5.5)."""
+
+    max_concurrent_runs: int = Field(default=4, ge=1, le=256)
+    """Runs going on at once; more wait in the queue, higher `priority` first."""
+    tick_seconds: float = Field(default=1.0, gt=0, le=60)
+    """How often the scheduler looks for due runs, timeouts and retries."""
+
+
 class AppConfig(_Strict):
     """The main config file of a FustGo installation."""
 
@@ -95,6 +104,8 @@ class AppConfig(_Strict):
     """Plugins switched on and off for every pipeline."""
     db: DatabaseSettings = DatabaseSettings()
     """Where `fustgo serve` keeps its metadata."""
+    scheduler: SchedulerSettings = SchedulerSettings()
+    """How `fustgo serve` runs jobs: concurrency, scheduler tick."""
 
 
 def app_config_path(

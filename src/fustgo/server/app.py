@@ -18,12 +18,15 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
 from fustgo import __version__
+from fustgo.scheduler.core import Scheduler
 from fustgo.server.alerts.monitor import Monitor
 from fustgo.server.api import alerts as alerts_api
-from fustgo.server.api import connections, health, jobs, validate
+from fustgo.server.api import connections, health, jobs, schedule, triggers, validate
+from fustgo.server.api import logs as logs_api
 from fustgo.server.api import metrics as metrics_api
 from fustgo.server.api import plugins as plugins_api
 from fustgo.server.api import preview as preview_api
+from fustgo.server.api import ws as ws_api
 from fustgo.server.api.body import SCHEMA_REF
 from fustgo.server.api.schemas.jobs import JobCreate, JobUpdate, ValidateRequest
 from fustgo.server.deps import AppState
@@ -52,11 +55,19 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
             runs = RunManager(store, settings)
             await runs.recover()
             monitor = Monitor(store, runs, settings)
+            app.state.scheduler = scheduler = Scheduler(
+                store,
+                runs,
+                retention_days=settings.db.execution_retention_days,
+                tick_seconds=settings.scheduler.tick_seconds,
+            )
             app.state.fustgo = AppState(settings=settings, store=store, runs=runs)
             monitor.start()
+            scheduler.start()
             try:
                 yield
             finally:
+                await scheduler.close()
                 await monitor.stop()
                 await runs.shutdown()
         finally:
@@ -77,6 +88,10 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(plugins_api.router, prefix=API_PREFIX)
     app.include_router(preview_api.router, prefix=API_PREFIX)
+    app.include_router(logs_api.router, prefix=API_PREFIX)
+    app.include_router(ws_api.router, prefix=API_PREFIX)
+    app.include_router(schedule.router, prefix=API_PREFIX)
+    app.include_router(triggers.router, prefix=API_PREFIX)
     app.include_router(metrics_api.router, prefix=API_PREFIX)
     app.include_router(alerts_api.router, prefix=API_PREFIX)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

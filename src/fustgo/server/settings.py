@@ -6,7 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fustgo.config.app import DatabaseSettings, apply_plugin_switches, load_app_config
+from fustgo.config.app import (
+    DatabaseSettings,
+    SchedulerSettings,
+    apply_plugin_switches,
+    load_app_config,
+)
 from fustgo.config.render import render_text
 from fustgo.engine.errors import ConfigError
 from fustgo.plugins.registry import Registry, default_registry
@@ -27,6 +32,8 @@ class ServerSettings:
     """The plugins jobs may use, with the main config's switches applied."""
     config_file: str | None = None
     """The main config read, for messages."""
+    scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
+    """The worker pool's size and the scheduler's tick (the main config's `scheduler:`)."""
 
     @classmethod
     def from_main_config(cls, path: Path | None) -> ServerSettings:
@@ -47,4 +54,5 @@ class ServerSettings:
             base_dir=path.parent.resolve(),
             registry=registry,
             config_file=str(path),
+            scheduler=config.scheduler,
         )

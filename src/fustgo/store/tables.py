@@ -210,6 +210,7 @@ class ConnectionRow(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
+
 class MetricSampleRow(Base):
     """A run's cumulative counters at one moment (design doc §6.6 metrics); rates, error
     ratios and batch latencies are differences of two samples, so thinning old samples out
@@ -263,3 +264,19 @@ class AlertEventRow(Base):
     """The last notification sent for it (None: suppressed by the cooldown so far)."""
     deliveries: Mapped[list[Any] | None]
     """The last delivery per channel: `{channel, ok, error}`."""
+
+
+class JobScheduleRow(Base):
+    """What the scheduler keeps of a job between starts: its webhook trigger token and the
+    last due time it dealt with (so runs due while the server was down are found)."""
+
+    __tablename__ = "job_schedules"
+
+    job_id: Mapped[str] = mapped_column(
+        String(ID_LENGTH), ForeignKey("jobs.job_id", ondelete="CASCADE"), primary_key=True
+    )
+    trigger_token: Mapped[str] = mapped_column(String(ID_LENGTH), unique=True)
+    """The secret of `POST /api/v1/triggers/{token}`."""
+    last_due_at: Mapped[datetime | None]
+    """The newest due time already run, skipped or discarded; none before the first."""
+    updated_at: Mapped[datetime]

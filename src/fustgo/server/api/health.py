@@ -22,7 +22,8 @@ class HealthResponse(BaseModel):
     store: dict[str, Any]
     """`ok`, `type`, the migration `revision`, and the `error` when it does not answer."""
     runs: dict[str, Any]
-    """`active`: runs going on in this server (the in-process queue comes next)."""
+    """`active`: runs going on in this server; `queued`: runs waiting for one of the
+    `max_concurrent` workers."""
 
 
 @router.get("/health", response_model=HealthResponse, responses={503: {"model": HealthResponse}})
@@ -32,6 +33,6 @@ async def health(state: ServerState) -> JSONResponse:
         status="ok" if store.ok else "degraded",
         version=__version__,
         store=store.to_json(),
-        runs={"active": len(state.runs.active)},
+        runs=state.runs.status(),
     )
     return JSONResponse(body.model_dump(), status_code=200 if store.ok else 503)

@@ -8,6 +8,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
+from fustgo.scheduler.cron import next_times
+from fustgo.scheduler.graph import on_job_saved
+from fustgo.scheduler.settings import read_scheduling
 from fustgo.server.api.body import body_openapi, read_body
 from fustgo.server.api.schemas.jobs import (
     ExecutionList,
@@ -26,7 +29,7 @@ from fustgo.server.errors import ERROR_RESPONSES
 from fustgo.store.errors import ConflictError, InvalidRequestError
 from fustgo.store.lifecycle import JobStatus, check, validated_status
 from fustgo.store.repositories import executions, jobs
-from fustgo.store.tables import ExecutionRow, JobRow
+from fustgo.store.tables import ExecutionRow, JobRow, utc_now
 
 router = APIRouter(prefix="/jobs", tags=["jobs"], responses=ERROR_RESPONSES)
 
@@ -53,7 +56,7 @@ async def create_job(request: Request, state: ServerState) -> JobResponse:
 
     def save() -> JobRow:
         with state.store.session() as session:
-            return jobs.add_job(
+            job = jobs.add_job(
                 session,
                 job_name=name,
                 job_type=body.job_type,
@@ -70,6 +73,8 @@ async def create_job(request: Request, state: ServerState) -> JobResponse:
                 target_type=checked.target_type,
                 diagnostics=checked.diagnostics(),
             )
+            on_job_saved(session, job, now=utc_now(), reset=True)
+            return job
 
     return _job(await asyncio.to_thread(save), state)
 
@@ -137,7 +142,9 @@ async def update_job(job_id: str, request: Request, state: ServerState) -> JobRe
         with state.store.session() as session:
             job = jobs.get_job(session, job_id, for_update=True)
             _refuse_while_active(state, job, "edit")
-            return jobs.update_job(session, job, **fields)
+            updated = jobs.update_job(session, job, **fields)
+            on_job_saved(session, updated, now=utc_now(), reset="scheduling" in fields)
+            return updated
 
     return _job(await asyncio.to_thread(save), state)
 
@@ -231,6 +238,7 @@ def _job(row: JobRow, state: AppState) -> JobResponse:
         created_at=row.created_at,
         updated_at=row.updated_at,
         active_execution_id=active.execution_id if active is not None else None,
+        next_runs=next_times(read_scheduling(row.scheduling_config), utc_now()),
     )
 
 

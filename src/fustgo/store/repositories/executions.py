@@ -86,15 +86,16 @@ def list_executions(
     return list(rows), total
 
 
-def abandon_running(session: Session, *, reason: str) -> list[str]:
-    """Mark executions still `running` as `abandoned` (the process that ran them is gone);
-    returns their job ids. Called when a standalone server starts."""
+def abandon_running(session: Session, *, reason: str, status: str = RUNNING) -> list[str]:
+    """Mark executions still `running` (or in another unfinished `status`, e.g. `queued`) as
+    `abandoned` (the process that ran them is gone); returns their job ids. Called when a
+    standalone server starts."""
     job_ids = list(
-        session.scalars(select(ExecutionRow.job_id).where(ExecutionRow.status == RUNNING))
+        session.scalars(select(ExecutionRow.job_id).where(ExecutionRow.status == status))
     )
     session.execute(
         update(ExecutionRow)
-        .where(ExecutionRow.status == RUNNING)
+        .where(ExecutionRow.status == status)
         .values(status=ABANDONED, end_time=utc_now(), error_message=reason)
     )
     return job_ids

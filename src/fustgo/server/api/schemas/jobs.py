@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
+from fustgo.scheduler.settings import Scheduling
 from fustgo.store.lifecycle import JobStatus
 
 
@@ -19,24 +19,6 @@ class JobType(StrEnum):
 
 class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
-
-
-class Scheduling(_Request):
-    """When the job runs by itself (the scheduler comes next; today it is stored only)."""
-
-    cron: str | None = Field(default=None, max_length=255)
-    """A cron expression (`*/5 * * * *`); none for a job started by hand."""
-    timezone: str = "UTC"
-    """The IANA time zone the cron expression is read in (`Asia/Shanghai`)."""
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone `{value}` (use an IANA name)") from exc
-        return value
 
 
 class RetryPolicy(_Request):
@@ -120,6 +102,8 @@ class JobResponse(BaseModel):
     updated_at: datetime
     active_execution_id: str | None = None
     """The run going on in this server, if any."""
+    next_runs: list[datetime] = Field(default_factory=list)
+    """The next 5 due times of its `cron` / `run_at` (GET …/schedule shows more)."""
 
 
 class JobQuery(_Request):

@@ -1,0 +1,62 @@
+"""Due times of a schedule: cron expressions read in a time zone, and one-shot times.
+
+croniter walks local wall-clock time, which daylight saving time bends twice a year:
+- spring forward: a time that does not exist that day (02:30 in New York on the second
+  Sunday of March) runs at the first time that exists after it (03:00);
+- fall back: a local time that happens twice (01:30 on the first Sunday of November) runs
+  once, the first time; the next due time of an expression is never the same wall-clock
+  time as the one before it.
+All returned times are aware datetimes in the schedule's time zone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from fustgo.scheduler.settings import Scheduling
+
+MAX_DUE_SCAN = 10_000
+"""Due times looked at between two instants at most (a `* * * * * *` schedule left off for
+days would otherwise walk millions of seconds)."""
+
+
+def _cron_times(scheduling: Scheduling, after: datetime) -> Iterator[datetime]:
+    from croniter import croniter
+
+    assert scheduling.cron is not None
+    zone = scheduling.zone
+    walker = croniter(scheduling.cron, after.astimezone(zone))
+    previous_wall = after.astimezone(zone).replace(tzinfo=None)
+    while True:
+        due: datetime = walker.get_next(datetime)
+        due = due.astimezone(zone)
+        wall = due.replace(tzinfo=None)
+        if wall == previous_wall:
+            continue  # the repeated hour of a fall-back: once is enough
+        previous_wall = wall
+        yield due
+
+
+def next_times(scheduling: Scheduling, after: datetime, count: int = 5) -> list[datetime]:
+    """The next `count` due times strictly after `after` (cron, or the one-shot `run_at`)."""
+    times: list[datetime] = []
+    if scheduling.run_at is not None and scheduling.run_at > after:
+        times.append(scheduling.run_at.astimezone(scheduling.zone))
+    if scheduling.cron is not None:
+        walker = _cron_times(scheduling, after)
+        times.extend(next(walker) for _ in range(count))
+    return sorted(times)[:count]
+
+
+def due_times(scheduling: Scheduling, after: datetime, until: datetime) -> list[datetime]:
+    """The due times in (`after`, `until`], oldest first (at most `MAX_DUE_SCAN`)."""
+    times: list[datetime] = []
+    if scheduling.run_at is not None and after < scheduling.run_at <= until:
+        times.append(scheduling.run_at)
+    if scheduling.cron is not None:
+        for due in _cron_times(scheduling, after):
+            if due > until or len(times) >= MAX_DUE_SCAN:
+                break
+            times.append(due)
+    return sorted(times)
