@@ -35,6 +35,7 @@ from fustgo.engine.stats import ProgressSnapshot, RunSummary
 from fustgo.runtime.execute import run_pipeline
 from fustgo.scheduler.protocol import RunEnded, RunListener
 from fustgo.server.configs import check_config
+from fustgo.server.events import RunEvents
 from fustgo.server.settings import ServerSettings
 from fustgo.store.checkpoints import JobCheckpointStore
 from fustgo.store.db import Store
@@ -139,6 +140,9 @@ class RunManager:
         self.active: dict[str, ActiveRun] = {}
         self.observers: list[Callable[[ActiveRun], RunObserver]] = []
         """Each makes an observer for a run that starts (metrics samples, live updates)."""
+        self.events = RunEvents.in_folder(settings.base_dir, store, worker_id=self.worker_id)
+        """Live events for WebSocket clients, and each run's log on disk."""
+        self.observers.append(self.events.observer)
         self._queue: list[tuple[int, int, ActiveRun]] = []
         self._order = itertools.count()
         self._ready: asyncio.Condition | None = None
@@ -309,6 +313,7 @@ class RunManager:
     ) -> str:
         await asyncio.to_thread(self._transition, job_id, action, status)
         active = self.active.get(job_id)
+        self.events.requested(job_id, active.execution_id if active else None, status)
         if active is not None:
             await self._request(active, ending or action, reason)
         return status
@@ -368,6 +373,7 @@ class RunManager:
                 runner.request_stop(active.reason or f"{active.ending} requested")
 
         assert active.spec is not None
+        self.events.begin(active.job_id, active.execution_id, trigger=active.trigger)
         try:
             await asyncio.to_thread(self._mark_running, active.execution_id)
             outcome = await run_pipeline(
@@ -404,6 +410,7 @@ class RunManager:
             if self.active.get(active.job_id) is active:
                 self.active.pop(active.job_id, None)
             active.done.set()
+            await self.events.end(active.job_id, active.execution_id, status, summary, error)
         ended = RunEnded(active.job_id, active.execution_id, status, active.trigger, active.attempt)
         for listener in self._listeners:
             try:
