@@ -275,3 +275,25 @@ output:
         and client.get(f"/api/v1/jobs/{job['job_id']}").json()["status"] == "ready"
     )
     assert client.post("/api/v1/jobs/nope/run-preview").status_code == 404
+
+
+def test_run_preview_of_a_stream_stops_at_the_timeout(client: TestClient, tmp_path: Path) -> None:
+    """An input that never ends (20 records a second) gives what it read by the timeout."""
+    config = """\
+name: slow
+input: {type: generate, count: 0, rate_per_sec: 20, fields: {id: {kind: sequence, start: 1}}}
+output: {type: json, path: out.jsonl}
+"""
+    job = client.post("/api/v1/jobs", json={"config_yaml": config}).json()
+    response = client.post(
+        f"/api/v1/jobs/{job['job_id']}/run-preview", json={"limit": 1000, "timeout_seconds": 1}
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["input"]["timed_out"] is True
+    assert 5 <= body["input"]["records"] < 1000
+    assert body["output"]["records"] == body["input"]["records"]
+    assert [row[0] for row in body["output"]["rows"]] == list(
+        range(1, body["input"]["records"] + 1)
+    )
+    assert not (tmp_path / "out.jsonl").exists()
