@@ -268,7 +268,7 @@ class AlertEvaluator:
                 status = "firing"
             else:
                 event.message = finding.message
-                if quiet(finding.subject):
+                if not cooldown or quiet(finding.subject):  # no cooldown: no reminders
                     continue
                 status = "reminder"
             held = quiet(finding.subject)

@@ -146,10 +146,11 @@ async def send_webhook(
     """POST it; raises `RuntimeError` with the reason when it was not accepted."""
     url, params, body = webhook_request(channel, notification)
     try:
+        # merged: httpx's `params=` would replace the robot's own `access_token`/`key`
+        target = httpx.URL(url).copy_merge_params(params)
         response = await client.post(
-            url, params=params or None, json=body, headers=channel.headers,
-            timeout=TIMEOUT_SECONDS,
-        )  # fmt: skip
+            target, json=body, headers=channel.headers, timeout=TIMEOUT_SECONDS
+        )
     except httpx.HTTPError as exc:
         raise RuntimeError(f"{type(exc).__name__}: {exc}") from exc
     if response.status_code >= 300:

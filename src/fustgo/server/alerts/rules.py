@@ -144,7 +144,8 @@ class AlertAction(_Strict):
     channels: list[Channel] = Field(min_length=1)
     cooldown_minutes: float = Field(default=30.0, ge=0, le=10080)
     """After a notification for a subject, no other for it (a new firing, or a reminder
-    that it still fires) for this long; a resolution is always sent."""
+    that it still fires) for this long; a resolution is always sent. 0: every new firing
+    is sent, and no reminders."""
     notify_resolved: bool = True
     """Also send a message when the condition no longer holds."""
 
