@@ -24,6 +24,7 @@ from fustgo.config.app import DatabaseSettings
 from fustgo.server.app import create_app
 from fustgo.server.events import EventHub, make_event
 from fustgo.server.settings import ServerSettings
+from tests.databases import my, my_database, pg, pg_schema
 from tests.server.pipelines import endless
 
 pytestmark = pytest.mark.integration
@@ -161,6 +162,52 @@ def test_a_subscriber_sees_the_run_go(address: str) -> None:
             assert [e["message"] for e in stored] == [e["message"] for e in logs]
 
     asyncio.run(scenario())
+
+
+def test_the_mysql_to_postgresql_example_as_a_job(
+    address: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The issue's check: created through the API, it runs with the right counts, its logs
+    are there, and a WebSocket client sees its progress while it runs."""
+    example = Path(__file__).resolve().parents[2] / "examples" / "mysql-to-postgresql.yaml"
+    pipeline = example.read_text(encoding="utf-8").replace(
+        "settings:\n", "settings:\n  batch_size: 100\n  speed: {records_per_sec: 4000}\n"
+    )  # ~0.5 s, so that progress comes while it runs
+    with my_database("ws") as database, pg_schema("ws") as target:
+        my(
+            f"CREATE TABLE `{database}`.orders (id bigint PRIMARY KEY, user_id int, "
+            "amount decimal(12,2), status varchar(8), note varchar(20), created_at datetime)"
+        )
+        rows = [(n, n % 7, "1.50", "paid" if n % 2 else "new", None, None) for n in range(1, 2001)]
+        my(f"INSERT INTO `{database}`.orders VALUES (%s, %s, %s, %s, %s, %s)", rows, many=True)
+        monkeypatch.setenv("MYSQL_DATABASE", database)
+        monkeypatch.setenv("PG_TABLE", f"{target}.orders")
+
+        async def scenario() -> None:
+            async with clients(address) as (http, ws):
+                job_id = await create_job(http, pipeline, "mysql-to-postgresql")
+                await send(ws, {"type": "subscribe", "job_id": job_id})
+                await receive(ws)
+                execution_id = (await http.post(f"{JOBS}/{job_id}/start")).json()["execution_id"]
+                events = await receive_until(
+                    ws, lambda m: m["type"] == "job_status" and m["data"]["status"] != "running"
+                )
+                progress = [e["data"] for e in events if e["type"] == "job_progress"]
+                during = [(p["records_read"], p["records_written"]) for p in progress[:-1]]
+                for column in zip(*during, strict=True):
+                    assert list(column) == sorted(column)  # counts only grow
+                assert any(read > 0 and (read < 2000 or written < 1000) for read, written in during)
+                assert events[-1]["data"]["status"] == "succeeded", events[-1]
+                runs = (await http.get(f"{JOBS}/{job_id}/executions")).json()["items"]
+                assert [r["execution_id"] for r in runs] == [execution_id]
+                counts = runs[0]
+                assert (counts["records_read"], counts["records_written"]) == (2000, 1000)
+                assert counts["records_filtered"] == 1000
+                stored = (await http.get(f"{JOBS}/{job_id}/logs")).json()
+                assert any("2000 read, 1000 written" in e["message"] for e in stored["items"])
+
+        asyncio.run(scenario())
+        assert pg(f'SELECT count(*), min(order_id) FROM "{target}".orders') == [(1000, 1)]
 
 
 def test_unsubscribe_stops_the_events(address: str) -> None:

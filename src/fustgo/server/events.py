@@ -212,12 +212,6 @@ class RunEvents:
             row = session.get(JobRow, job_id)
             return str(row.status) if row is not None else None
 
-    def close(self) -> None:
-        """Server shutdown: close logs of runs that did not end."""
-        for run_log in self._open.values():
-            run_log.close()
-        self._open.clear()
-
 
 class _LiveObserver(RunObserver):
     """The runner's start, progress and end as `job_progress` and `metric_update` events,
