@@ -41,7 +41,8 @@ def test_a_running_job_records_samples_read_back_by_time_range(client: TestClien
         {"job_id": job_id, "execution_id": started["execution_id"], "state": "running"}
     ]
     system = client.get(f"{METRICS}/system").json()
-    assert system["jobs"] == {"running": 1, "draining": 0}
+    assert system["jobs"] == {"running": 1, "draining": 0, "queued": 0, "max_concurrent": 4}
+    assert workers[0]["slots"] == 4 and workers[0]["queued"] == 0
     assert 0 <= system["cpu"]["percent"] <= 100 and system["cpu"]["cores"] >= 1
     assert system["memory"]["total_mb"] > 0 and 0 < system["disk"]["free_percent"] <= 100
 

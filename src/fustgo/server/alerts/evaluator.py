@@ -33,7 +33,9 @@ from fustgo.store.tables import AlertEventRow, AlertRuleRow, ExecutionRow, JobRo
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-FAILED = ("failed", "error_limit_exceeded")
+FAILED = ("failed", "error_limit_exceeded", "timed_out")
+"""Execution statuses `job_failed` fires on (a run killed by its timeout failed too)."""
+UNFINISHED = ("running", "queued")
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,7 @@ def find(session: Session, rule: AlertRuleRow, now: datetime, disk_path: Path) -
     for job in _jobs(session, getattr(condition, "job_id", None)):
         name = f"Job `{job.job_name}`"
         if isinstance(condition, rule_models.JobFailedCondition):
-            last = _latest(session, job.job_id, ExecutionRow.status != "running")
+            last = _latest(session, job.job_id, ExecutionRow.status.not_in(UNFINISHED))
             if last is not None and last.status in FAILED:
                 error = (last.error_message or "").strip().splitlines()
                 found.append(

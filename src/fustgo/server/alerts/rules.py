@@ -25,7 +25,8 @@ class _Strict(BaseModel):
 
 
 class JobFailedCondition(_Strict):
-    """Fires while a job's latest finished run failed; resolves when a run ends otherwise."""
+    """Fires while a job's latest finished run failed (also: hit its error limit, or was
+    killed by its timeout); resolves when a run ends otherwise."""
 
     job_id: str | None = None
     """The job watched; none: every job (each is its own subject)."""

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fustgo.server.runs import RunManager
+from fustgo.server.runs import RUNNING, RunManager
 from fustgo.store.tables import MetricSampleRow
 
 LOOKBACK = timedelta(minutes=5)
@@ -155,7 +155,9 @@ def system_metrics(runs: RunManager, disk_path: Path) -> dict[str, Any]:
     memory = psutil.virtual_memory()
     disk = psutil.disk_usage(str(disk_path))
     cpu = psutil.cpu_percent(interval=0.2)
-    draining = sum(1 for active in runs.active.values() if active.ending is not None)
+    going = [active for active in runs.active.values() if active.state == RUNNING]
+    draining = sum(1 for active in going if active.ending is not None)
+    pool = runs.status()
     return {
         "hostname": socket.gethostname(),
         "cpu": {"percent": cpu, "cores": psutil.cpu_count() or 0, "load": _load()},
@@ -171,7 +173,12 @@ def system_metrics(runs: RunManager, disk_path: Path) -> dict[str, Any]:
             "free_percent": round(disk.free / disk.total * 100, 2) if disk.total else None,
         },
         "process": {"rss_mb": rss // 2**20, "threads": threads, "pid": os.getpid()},
-        "jobs": {"running": len(runs.active) - draining, "draining": draining},
+        "jobs": {
+            "running": len(going) - draining,
+            "draining": draining,
+            "queued": pool["queued"],
+            "max_concurrent": pool["max_concurrent"],
+        },
     }
 
 
@@ -183,15 +190,20 @@ def _load() -> list[float] | None:
 
 
 def workers(runs: RunManager, now: datetime) -> list[dict[str, Any]]:
-    """The workers: in standalone mode, the server process itself runs every job."""
+    """The workers: in standalone mode, the server process itself runs every job, at most
+    `max_concurrent` at once (`slots`); the others wait in its queue."""
     import psutil
 
+    going = [active for active in runs.active.values() if active.state == RUNNING]
+    pool = runs.status()
     return [
         {
             "worker_id": runs.worker_id,
             "hostname": socket.gethostname(),
             "mode": "in-process",
-            "status": "busy" if runs.active else "online",
+            "status": "busy" if going else "online",
+            "slots": pool["max_concurrent"],
+            "queued": pool["queued"],
             "cpu_cores": psutil.cpu_count() or 0,
             "memory_mb": psutil.virtual_memory().total // 2**20,
             "last_heartbeat": now,
@@ -201,7 +213,7 @@ def workers(runs: RunManager, now: datetime) -> list[dict[str, Any]]:
                     "execution_id": active.execution_id,
                     "state": "draining" if active.ending is not None else "running",
                 }
-                for active in runs.active.values()
+                for active in going
             ],
         }
     ]
