@@ -483,3 +483,28 @@ def test_rules_crud_and_validation_errors(client: TestClient, tmp_path: Path) ->
     assert_error(client.get(f"{ALERTS}/{alert_id}"), 404, field=None, says="No alert rule")
     assert_error(client.put(f"{ALERTS}/{alert_id}", json={}), 404, field=None, says="No alert")
     assert client.get(ALERTS).json()["total"] == 1
+
+
+def test_the_monitor_evaluates_in_the_background(
+    store: Store, receiver: Receiver, tmp_path: Path
+) -> None:
+    from fustgo.server.alerts.monitor import Monitor
+    from fustgo.server.runs import RunManager
+    from fustgo.server.settings import ServerSettings
+
+    _rule(store, "disk_space", {"path": str(tmp_path), "min_free_percent": 99.999},
+          f"{receiver.url}/hook")  # fmt: skip
+    settings = ServerSettings(db=store.settings, base_dir=tmp_path)
+
+    async def run() -> None:
+        monitor = Monitor(store, RunManager(store, settings), settings, evaluate_every=0.05)
+        monitor.start()
+        try:
+            async with asyncio.timeout(10):
+                while not receiver.bodies("/hook"):
+                    await asyncio.sleep(0.05)
+        finally:
+            await monitor.stop()
+
+    asyncio.run(run())
+    assert receiver.bodies("/hook")[0]["status"] == "firing"
