@@ -4,8 +4,9 @@ croniter walks local wall-clock time, which daylight saving time bends twice a y
 - spring forward: a time that does not exist that day (02:30 in New York on the second
   Sunday of March) runs at the first time that exists after it (03:00);
 - fall back: a local time that happens twice (01:30 on the first Sunday of November) runs
-  once, the first time; the next due time of an expression is never the same wall-clock
-  time as the one before it.
+  once, the first time, when the expression names its hours (`30 1 * * *`, `0 9-17 * * *`);
+  an expression with `*` in its hour field (`*/15 * * * *`) runs in both hours, on time.
+  This is what Vixie cron does.
 All returned times are aware datetimes in the schedule's time zone.
 """
 
@@ -27,15 +28,19 @@ def _cron_times(scheduling: Scheduling, after: datetime) -> Iterator[datetime]:
     assert scheduling.cron is not None
     zone = scheduling.zone
     walker = croniter(scheduling.cron, after.astimezone(zone))
-    previous_wall = after.astimezone(zone).replace(tzinfo=None)
+    fixed_hours = "*" not in scheduling.cron.split()[1]
     while True:
         due: datetime = walker.get_next(datetime)
         due = due.astimezone(zone)
-        wall = due.replace(tzinfo=None)
-        if wall == previous_wall:
-            continue  # the repeated hour of a fall-back: once is enough
-        previous_wall = wall
+        if fixed_hours and _repeated(due):
+            continue  # the second pass of a fall-back hour: once is enough
         yield due
+
+
+def _repeated(due: datetime) -> bool:
+    """Whether `due` is the second time its wall-clock time happens that day (fall back)."""
+    first = due.replace(tzinfo=None).replace(tzinfo=due.tzinfo, fold=0)
+    return first.utcoffset() != due.utcoffset()
 
 
 def next_times(scheduling: Scheduling, after: datetime, count: int = 5) -> list[datetime]:
