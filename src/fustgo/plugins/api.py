@@ -129,6 +129,15 @@ class RejectedRecords:
     stage: str = ""
 
 
+def distinct_messages(rejected: list[RejectedRecords]) -> list[str]:
+    """The different error messages of rejected records, first seen first (for previews)."""
+    found: list[str] = []
+    for item in rejected:
+        messages = [item.error] if isinstance(item.error, str) else item.error.to_pylist()
+        found.extend(m for m in messages if m and m not in found)
+    return found
+
+
 class Plugin(Generic[ConfigT]):
     """Common base: a typed config and a context. Subclasses set nothing else in __init__."""
 

@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 
 from fustgo.engine.errors import TerminalError
 from fustgo.engine.types import LogicalType
-from fustgo.plugins.api import Input
+from fustgo.plugins.api import Input, distinct_messages
 
 T = TypeVar("T")
 
@@ -350,10 +350,7 @@ async def read_preview(plugin: Input[Any], limit: int) -> Preview:
     finally:
         await plugin.close()
     rejected = plugin.take_rejected()
-    errors: list[str] = []
-    for item in rejected:
-        messages = [item.error] if isinstance(item.error, str) else item.error.to_pylist()
-        errors.extend(m for m in messages if m and m not in errors)
+    errors = distinct_messages(rejected)
     if batches:
         data = pa.Table.from_batches(batches).slice(0, limit)
     else:

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from fustgo.config.models import ComponentSpec, PipelineSpec
 from fustgo.engine.errors import ConfigError
-from fustgo.plugins.api import Input, PluginContext
+from fustgo.plugins.api import Input, PluginContext, distinct_messages
 from fustgo.plugins.catalog import Catalog, catalog_for, catalog_of
 from fustgo.server.api.schemas.preview import DataRef
 from fustgo.server.configs import check_config
@@ -188,10 +188,7 @@ async def read_first(plugin: Input[Any], limit: int, timeout: float) -> FirstRec
     finally:
         await plugin.close()
     rejected = plugin.take_rejected()
-    errors: list[str] = []
-    for item in rejected:
-        messages = [item.error] if isinstance(item.error, str) else item.error.to_pylist()
-        errors.extend(m for m in messages if m and m not in errors)
+    errors = distinct_messages(rejected)
     if batches:
         tables = [pa.Table.from_batches([batch]) for batch in batches]
         data = pa.concat_tables(tables, promote_options="permissive").slice(0, limit)
