@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -11,6 +11,9 @@ from fustgo.cli.diagnostics import EXIT_INVALID, MainConfigOption
 from fustgo.config.app import app_config_path
 from fustgo.engine.errors import ConfigError
 from fustgo.server.settings import DEFAULT_HOST, DEFAULT_PORT, ServerSettings
+
+if TYPE_CHECKING:
+    from fustgo.server.sample import SampleSeed
 
 
 def register(app: typer.Typer) -> None:
@@ -22,11 +25,21 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = DEFAULT_PORT,
     config: MainConfigOption = None,
     log_level: Annotated[str, typer.Option(help="uvicorn's log level.")] = "info",
+    sample: Annotated[
+        bool,
+        typer.Option(
+            "--sample",
+            help="Seed (if absent) a saved SQLite connection and the quick-start job, "
+            "ready to start.",
+        ),
+    ] = False,
 ) -> None:
     """Start the server: REST API at /api/v1 (docs at /api/v1/docs), /health.
 
     The metadata store is the main config's `db:` (default: SQLite `.fustgo/fustgo.db`);
     its migrations are applied on start. Ctrl-C stops running jobs with a checkpoint.
+    With --sample (what `make run` does), the job `sample-quickstart` (examples/quickstart.yaml
+    on the shipped CSV files) and the connection `sample-sqlite` are created if missing.
     """
     import uvicorn
 
@@ -34,8 +47,49 @@ def serve(
 
     try:
         settings = ServerSettings.from_main_config(app_config_path(config))
+        seed = _seed(settings) if sample else None
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         raise typer.Exit(EXIT_INVALID) from exc
-    typer.echo(f"FustGo server on http://{host}:{port} (API docs: /api/v1/docs)")
+    base = f"http://{_display_host(host)}:{port}"
+    typer.echo(f"FustGo server on {base}/ (API docs: {base}/api/v1/docs)")
+    if seed is not None:
+        _print_sample(seed, base)
     uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+
+
+def _seed(settings: ServerSettings) -> SampleSeed:
+    """The sample seeded before the server starts; a store that cannot be opened is a
+    ConfigError here (the server itself would fail the same way)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from fustgo.server.sample import seed_sample
+
+    try:
+        return seed_sample(settings)
+    except SQLAlchemyError as exc:
+        raise ConfigError(f"Cannot seed the sample in the metadata store: {exc}") from exc
+
+
+def _display_host(host: str) -> str:
+    """Where a browser on this machine reaches a server listening on every address."""
+    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+
+
+def _print_sample(seed: SampleSeed, base: str) -> None:
+    from fustgo.server.sample import SAMPLE_CONNECTION, SAMPLE_JOB
+
+    def state(created: bool) -> str:
+        return "created" if created else "already there, kept"
+
+    jobs = f"{base}/api/v1/jobs/{seed.job_id}"
+    connection = f"`{SAMPLE_CONNECTION}` ({state(seed.connection_created)})"
+    typer.echo(f"Sample connection {connection}: {seed.database}")
+    typer.echo(
+        f"Sample job `{SAMPLE_JOB}` ({state(seed.job_created)}, status {seed.job_status}): {jobs}"
+    )
+    for diagnostic in seed.diagnostics:
+        typer.echo(f"  {diagnostic.get('severity', '')}: {diagnostic.get('message', '')}")
+    typer.echo("Start it, then watch its executions:")
+    typer.echo(f"  curl -X POST {jobs}/start")
+    typer.echo(f"  curl {jobs}/executions")
