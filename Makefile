@@ -39,8 +39,8 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock | system-deps
 
 install: $(VENV)/.synced ## Create .venv with FustGo and its dev tools (uv, locked versions)
 
-run: install ## Run the quick-start pipeline (CSV → processors → SQLite) and print its summary
-	$(BIN)/fustgo run examples/quickstart.yaml --fresh
+run: install ## Start the server (http://127.0.0.1:8080/) with a sample job ready to run; Ctrl-C stops it
+	$(BIN)/fustgo serve --sample
 
 lint: install ## ruff (lint + format check) and the import layering contract
 	$(BIN)/ruff check src tests bench

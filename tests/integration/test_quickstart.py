@@ -1,4 +1,5 @@
-"""The quick start (`make run`) moves exactly the shipped sample's rows."""
+"""The quick-start pipeline alone (`fustgo run examples/quickstart.yaml`) moves exactly the
+shipped sample's rows. `make run` serves the same pipeline as a job: tests/server/test_sample.py."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.cli_runner import fustgo_command
+from tests.cli_runner import REPO, fustgo_command
 from tests.server.test_serve import free_port, wait_healthy
 
 pytestmark = pytest.mark.integration
@@ -110,3 +110,20 @@ def test_sample_job_runs_and_seeds_once(tmp_path: Path) -> None:
     assert [(job["job_id"], job["status"]) for job in jobs_again] == [(job_id, "succeeded")]
     assert [c["connection_id"] for c in connections_again] == [connections[0]["connection_id"]]
     assert "already there, kept" in out and "(created" not in out
+
+
+def test_quickstart_found_in_the_checkout_else_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fustgo
+    from fustgo.engine.errors import ConfigError
+    from fustgo.server.sample import find_quickstart
+
+    assert find_quickstart(tmp_path) == REPO / "examples" / "quickstart.yaml"
+    # Installed from elsewhere (no checkout around the package): ./examples/, else a reason.
+    monkeypatch.setattr(fustgo, "__file__", str(tmp_path / "site" / "fustgo" / "__init__.py"))
+    with pytest.raises(ConfigError, match=r"needs `examples/quickstart\.yaml`"):
+        find_quickstart(tmp_path)
+    (tmp_path / "examples").mkdir()
+    (tmp_path / "examples" / "quickstart.yaml").write_text("name: quickstart\n")
+    assert find_quickstart(tmp_path) == (tmp_path / "examples" / "quickstart.yaml").resolve()
