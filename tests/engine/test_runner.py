@@ -355,3 +355,49 @@ def test_nothing_is_acknowledged_when_such_an_output_fails_to_close() -> None:
     summary = run(make_parts(source, BrokenClose()), store=MemoryCheckpointStore())
     assert summary.status == "failed"
     assert source.acked == []
+
+
+def test_pause_stops_reading_keeps_writing_what_was_read_and_resume_reads_on() -> None:
+    async def scenario() -> tuple[int, int, int, object]:
+        source = NumbersInput(total=20_000, splits=2, batch_rows=100, delay_seconds=0.002)
+        sink = KeyedMemoryOutput()
+        runner = Runner(
+            make_parts(source, sink, checkpoint={"interval": 0.01}), store=MemoryCheckpointStore()
+        )
+        task = asyncio.create_task(runner.run())
+        while runner.stats.records_read < 1_000:
+            await asyncio.sleep(0.005)
+        runner.pause()
+        await asyncio.sleep(0.3)  # batches under way are written and flushed
+        read_when_paused = runner.stats.records_read
+        flushed_when_paused = len(sink.flushed)
+        await asyncio.sleep(0.3)
+        read_later = runner.stats.records_read
+        assert runner.paused
+        runner.resume()
+        summary = await task
+        assert sorted(sink.rows) == list(range(20_000))
+        return read_when_paused, flushed_when_paused, read_later, summary
+
+    read_when_paused, flushed_when_paused, read_later, summary = asyncio.run(scenario())
+    assert read_later == read_when_paused < 20_000  # nothing read while paused
+    assert flushed_when_paused == read_when_paused  # and everything read was made durable
+    assert summary.status == "succeeded"  # type: ignore[attr-defined]
+
+
+def test_stop_while_paused_drains_and_ends() -> None:
+    async def scenario() -> object:
+        source = NumbersInput(total=50_000, splits=2, batch_rows=100, delay_seconds=0.002)
+        sink = KeyedMemoryOutput()
+        runner = Runner(make_parts(source, sink), store=MemoryCheckpointStore())
+        task = asyncio.create_task(runner.run())
+        while runner.stats.records_read < 500:
+            await asyncio.sleep(0.005)
+        runner.pause()
+        await asyncio.sleep(0.1)
+        runner.request_stop("test")
+        return await asyncio.wait_for(task, timeout=10)
+
+    summary = asyncio.run(scenario())
+    assert summary.status == "interrupted"  # type: ignore[attr-defined]
+    assert summary.records_written == summary.records_read < 50_000  # type: ignore[attr-defined]

@@ -36,6 +36,14 @@ def wait_for(condition: Callable[[], Any], *, timeout: float = 20.0, what: str) 
     raise AssertionError(f"Timed out waiting for {what}")
 
 
+def steady_ids(target: Path) -> list[int] | None:
+    """The target's ids once they stop changing for half a second, else None."""
+    before = sqlite_ids(target)
+    time.sleep(0.5)
+    after = sqlite_ids(target)
+    return after if after and after == before else None
+
+
 def create(client: TestClient, yaml_text: str, **query: str) -> dict[str, Any]:
     response = client.post(JOBS, content=yaml_text, headers=YAML, params=query)
     assert response.status_code == 201, response.text
@@ -227,23 +235,32 @@ def test_pause_resume_and_stop_lose_nothing(client: TestClient, tmp_path: Path) 
                  says="Cannot start it")  # fmt: skip
     paused = client.post(f"{JOBS}/{job_id}/pause")
     assert paused.status_code == 202 and paused.json()["status"] == "paused"
-    ended = wait_for(lambda: execution_ended(client, job_id, first), what="the pause")
-    assert ended["status"] == "paused" and ended["records_written"] > 0
     assert client.get(f"{JOBS}/{job_id}").json()["status"] == "paused"
-    written = sqlite_ids(target)
+    # Reading stops; what was read is written and committed, so the target stops growing.
+    written = wait_for(lambda: steady_ids(target), what="the target to stop growing")
     assert written == list(range(1, len(written) + 1))  # every id up to the pause
+    (execution,) = client.get(f"{JOBS}/{job_id}/executions").json()["items"]
+    assert execution["status"] == "running"  # the run is kept, not ended
 
     resumed = client.post(f"{JOBS}/{job_id}/resume")
     assert resumed.status_code == 202, resumed.text
-    second = resumed.json()["execution_id"]
+    assert resumed.json()["execution_id"] == first  # the same run reads on
     wait_for(lambda: len(sqlite_ids(target)) >= len(written) + 100, what="rows after resume")
     stopped = client.post(f"{JOBS}/{job_id}/stop")
     assert stopped.status_code == 202 and stopped.json()["status"] == "stopped"
-    ended = wait_for(lambda: execution_ended(client, job_id, second), what="the stop")
-    assert ended["status"] == "stopped" and ended["summary"]["resumed"] is True
+    ended = wait_for(lambda: execution_ended(client, job_id, first), what="the stop")
+    assert ended["status"] == "stopped"
     assert client.get(f"{JOBS}/{job_id}").json()["status"] == "stopped"
     after = sqlite_ids(target)
     assert after == list(range(1, len(after) + 1)) and len(after) > len(written)
+
+    restarted = client.post(f"{JOBS}/{job_id}/start").json()["execution_id"]
+    wait_for(lambda: len(sqlite_ids(target)) >= len(after) + 100, what="rows after a start")
+    client.post(f"{JOBS}/{job_id}/stop")
+    ended = wait_for(lambda: execution_ended(client, job_id, restarted), what="the second stop")
+    assert ended["summary"]["resumed"] is True  # a stopped job starts from its checkpoint
+    final = sqlite_ids(target)
+    assert final == list(range(1, len(final) + 1))
     assert_error(client.post(f"{JOBS}/{job_id}/stop"), 409, field="status", says="Cannot stop it")
 
 

@@ -143,6 +143,9 @@ class Runner:
             self.settings.speed.records_per_sec, self.settings.speed.bytes_per_sec
         )
         self._stop_requested = asyncio.Event()
+        self._reading = asyncio.Event()
+        """Set while reading may go on; cleared by `pause()`."""
+        self._reading.set()
         self._stop_reason: str | None = None
         self._limit_error: ErrorLimitExceeded | None = None
         self._output_opened = False
@@ -169,6 +172,24 @@ class Runner:
             )
             self._stop_reason = reason
             self._stop_requested.set()
+        self._reading.set()  # a paused reader wakes up to see the stop
+
+    def pause(self) -> None:
+        """Stop reading new batches; what was read is still processed, written, flushed and
+        checkpointed, so a paused run holds nothing unwritten. `resume()` reads on."""
+        if self._reading.is_set() and not self.stopping:
+            log.info("Pausing the run: reading stops after the batches under way.")
+            self._reading.clear()
+
+    def resume(self) -> None:
+        """Read on after `pause()`."""
+        if not self._reading.is_set():
+            log.info("Resuming the run.")
+            self._reading.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._reading.is_set()
 
     @property
     def stopping(self) -> bool:
@@ -322,6 +343,9 @@ class Runner:
         self, todo: asyncio.Queue[Split], resume_points: dict[str, Checkpoint]
     ) -> None:
         while not self.stopping:
+            await self._reading.wait()  # paused: no new split either
+            if self.stopping:
+                return
             try:
                 split = todo.get_nowait()
             except asyncio.QueueEmpty:
@@ -407,6 +431,7 @@ class Runner:
                 await ready.put(batch)
                 if batch.checkpoint is not None:
                     position["checkpoint"] = batch.checkpoint
+                await self._reading.wait()  # paused: the next batch is not read
                 if self.stopping:
                     return
             await self._dead_letters_from(self.parts.input)

@@ -15,6 +15,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
 
 from fustgo import __version__
@@ -94,6 +95,11 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     app.include_router(triggers.router, prefix=API_PREFIX)
     app.include_router(metrics_api.router, prefix=API_PREFIX)
     app.include_router(alerts_api.router, prefix=API_PREFIX)
+
+    @app.get("/", include_in_schema=False)
+    async def home() -> RedirectResponse:
+        """Until the web console is served here, the root shows the API docs."""
+        return RedirectResponse(f"{API_PREFIX}/docs")
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -9,10 +9,11 @@ among equals), mark the execution `running` and run `run_pipeline` with the job'
 checkpoints in the metadata store. When a run ends, its summary becomes the execution's
 counts and the job's next status, and the listeners (the scheduler) hear of it.
 
-Pause and stop both ask the runner to stop reading, drain what was read into the output,
-flush and save the checkpoint (`Runner.request_stop`), so nothing read is lost; a paused
-job `resume`s and a stopped one `start`s from that checkpoint. A run paused or stopped
-while still queued leaves the queue at once. The scheduler stops runs the same way when
+Stop asks the runner to stop reading, drain what was read into the output, flush and save
+the checkpoint (`Runner.request_stop`), so nothing read is lost; a stopped job `start`s
+from that checkpoint. Pause keeps the run: it stops reading (`Runner.pause`) while what was
+read is written and checkpointed, and `resume` reads on. A run paused or stopped while
+still queued leaves the queue at once. The scheduler stops runs the same way when
 they time out (`timed_out`) or when a newer run replaces them (`cancelled`).
 """
 
@@ -221,9 +222,27 @@ class RunManager:
         return StartedRun(job_id, execution_id, JobStatus.running)
 
     async def pause(self, job_id: str) -> str:
-        return await self._end(job_id, "pause", JobStatus.paused, "paused through the API")
+        """A running run stops reading and keeps what it read written and checkpointed
+        (`Runner.pause`); a queued one leaves the queue."""
+        active = self.active.get(job_id)
+        runner = active.runner if active is not None else None
+        if active is None or runner is None or active.ending is not None:
+            return await self._end(job_id, "pause", JobStatus.paused, "paused through the API")
+        await asyncio.to_thread(self._transition, job_id, "pause", JobStatus.paused)
+        runner.pause()
+        self.events.requested(job_id, active.execution_id, JobStatus.paused)
+        return JobStatus.paused
 
     async def resume(self, job_id: str) -> StartedRun:
+        """A paused run reads on where it stopped; otherwise a new run resumes from the
+        job's checkpoint."""
+        active = self.active.get(job_id)
+        runner = active.runner if active is not None else None
+        if active is not None and runner is not None and runner.paused and not runner.stopping:
+            await asyncio.to_thread(self._transition, job_id, "resume", JobStatus.running)
+            runner.resume()
+            self.events.requested(job_id, active.execution_id, JobStatus.running)
+            return StartedRun(job_id, active.execution_id, JobStatus.running)
         return await self.start(job_id, action="resume")
 
     async def stop(self, job_id: str) -> str:
