@@ -2,7 +2,8 @@
 
 Nothing below `server/` knows HTTP: the store raises `NotFoundError`, `ConflictError`,
 `InvalidRequestError`; plugins and config raise `FustgoError`s. This table gives each its
-status, FastAPI's request validation errors are reshaped to the same body, and anything
+status, FastAPI's request validation errors are reshaped to the same body, a metadata store
+that does not answer is 503 (logged in one line: an outage is no bug), and anything
 unexpected is logged with its traceback and answered 500 with a message, never a trace.
 """
 
@@ -15,9 +16,17 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from fustgo.engine.errors import ConfigError, FustgoError, RetryableError
+from fustgo.engine.errors import (
+    ConfigError,
+    DataError,
+    FustgoError,
+    RetryableError,
+    TerminalError,
+)
 from fustgo.store.errors import ConflictError, InvalidRequestError, NotFoundError
 
 log = logging.getLogger(__name__)
@@ -27,10 +36,21 @@ STATUS_BY_ERROR: list[tuple[type[FustgoError], int]] = [
     (ConflictError, 409),
     (InvalidRequestError, 422),
     (ConfigError, 422),
+    (DataError, 422),
+    (TerminalError, 422),
     (RetryableError, 503),
     (FustgoError, 500),
 ]
-"""First match wins, so subclasses come before their bases."""
+"""First match wins, so subclasses come before their bases. A `TerminalError` raised while
+serving a request comes from what the request names (a source whose table is missing, a
+credential the database refuses): retrying the same request cannot help, the client must
+change it, so it is a 422, not a server fault. `RetryableError` (a database that does not
+answer, a timeout) is 503: the same request may succeed later."""
+
+STORE_UNAVAILABLE = (OperationalError, InterfaceError, DisconnectionError, PoolTimeoutError)
+"""SQLAlchemy errors of a store that cannot be reached or is busy (connection refused or
+lost, a locked SQLite file, an exhausted pool); only the store uses SQLAlchemy in the
+server. Other `DBAPIError`s (`ProgrammingError`, `IntegrityError`) are bugs: 500."""
 
 
 class ErrorBody(BaseModel):
@@ -56,6 +76,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (404, "Not found"),
         (409, "Conflicts with the stored state"),
         (422, "Invalid request"),
+        (503, "A database does not answer; try again later"),
     ]
 }
 """Declared on the routers so the OpenAPI document shows the error body."""
@@ -75,6 +96,13 @@ def error_response(
 
 def status_of(error: FustgoError) -> int:
     return next(status for kind, status in STATUS_BY_ERROR if isinstance(error, kind))
+
+
+def is_store_unavailable(exc: BaseException) -> bool:
+    """The store cannot be reached or is busy, as opposed to a bug in a query."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, STORE_UNAVAILABLE)
 
 
 def validation_details(errors: list[Any]) -> list[dict[str, Any]]:
@@ -107,11 +135,17 @@ def install_error_handlers(app: FastAPI) -> None:
     async def on_fustgo_error(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, FustgoError)
         status = status_of(exc)
-        if status >= 500:
+        if status == 503:
+            log.warning("Request failed, may succeed later: %s", exc)
+        elif status >= 500:
             log.error("Request failed: %s", exc, exc_info=exc)
-        return error_response(
+        response = error_response(
             status, str(exc), field=getattr(exc, "field", None), hint=getattr(exc, "hint", None)
         )
+        retry_after = getattr(exc, "retry_after_seconds", None)
+        if status == 503 and retry_after:
+            response.headers["Retry-After"] = str(max(1, round(retry_after)))
+        return response
 
     async def on_validation_error(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
@@ -136,7 +170,30 @@ def install_error_handlers(app: FastAPI) -> None:
             hint="This is a bug in FustGo; the server log has the details.",
         )
 
+    async def on_store_error(request: Request, exc: Exception) -> JSONResponse:
+        """Handled here, not by the catch-all (whose response Starlette sends and then
+        re-raises to the server, which logs a traceback): an outage is logged in one line."""
+        if not is_store_unavailable(exc):
+            return await on_unexpected(request, exc)
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        log.warning(
+            "%s %s: the metadata store does not answer: %s",
+            request.method,
+            request.url.path,
+            reason,
+        )
+        response = error_response(
+            503,
+            f"The metadata store does not answer: {reason}",
+            hint="Check that the database in `db:` of the main config is up and reachable;"
+            " /health shows its status.",
+        )
+        response.headers["Retry-After"] = "5"
+        return response
+
     app.add_exception_handler(FustgoError, on_fustgo_error)
+    for kind in (DBAPIError, DisconnectionError, PoolTimeoutError):
+        app.add_exception_handler(kind, on_store_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(Exception, on_unexpected)

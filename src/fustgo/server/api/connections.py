@@ -26,6 +26,7 @@ from fustgo.server.api.schemas.connections import (
     ConnectionTest,
     ConnectionUpdate,
 )
+from fustgo.server.api.schemas.paging import MAX_PAGE
 from fustgo.server.deps import ServerState
 from fustgo.server.errors import ERROR_RESPONSES
 from fustgo.store.errors import InvalidRequestError
@@ -51,7 +52,7 @@ def create_connection(body: ConnectionCreate, state: ServerState) -> ConnectionR
 @router.get("", response_model=ConnectionList, summary="List saved connections")
 def list_connections(
     state: ServerState,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
     type: str | None = None,
 ) -> ConnectionList:

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from fustgo.server.api.schemas.paging import MAX_OFFSET
 from fustgo.server.deps import ServerState
 from fustgo.server.errors import ERROR_RESPONSES
 from fustgo.server.logs import LogQuery, as_utc, parse_level
@@ -43,7 +44,7 @@ class LogFilter(BaseModel):
     """Entries at or after this time (ISO 8601; without a zone, UTC)."""
     until: datetime | None = None
     """Entries at or before this time."""
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
     limit: int = Field(default=1000, ge=1, le=10000)
     download: bool = False
     """Every matching entry as a JSON Lines file (`offset`/`limit` ignored)."""

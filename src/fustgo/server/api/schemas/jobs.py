@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from fustgo.scheduler.settings import Scheduling
+from fustgo.server.api.schemas.paging import MAX_PAGE
 from fustgo.store.lifecycle import JobStatus
 
 
@@ -109,7 +110,7 @@ class JobResponse(BaseModel):
 class JobQuery(_Request):
     """The query string of a job list."""
 
-    page: int = Field(default=1, ge=1)
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
     page_size: int = Field(default=50, ge=1, le=500)
     status: JobStatus | None = None
     job_type: JobType | None = None
