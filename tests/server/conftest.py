@@ -96,3 +96,14 @@ def server_settings(tmp_path: Path) -> ServerSettings:
 def client(server_settings: ServerSettings):  # type: ignore[no-untyped-def]
     with make_client(server_settings) as test_client:
         yield test_client
+
+
+@pytest.fixture(params=DATABASE_TYPES)
+def any_store_client(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A client of an app whose store is each of SQLite, PostgreSQL and MariaDB (job
+    paths still resolved in `tmp_path`): the API tests that hold on every `db.type`."""
+    with (
+        database_settings(request.param, tmp_path) as settings,
+        make_client(ServerSettings(db=settings, base_dir=tmp_path)) as test_client,
+    ):
+        yield test_client

@@ -30,7 +30,8 @@ def stored_config(client: TestClient, connection_id: str) -> dict[str, Any]:
     return row if isinstance(row, dict) else json.loads(row)
 
 
-def test_passwords_are_kept_but_never_returned(client: TestClient) -> None:
+def test_passwords_are_kept_but_never_returned(any_store_client: TestClient) -> None:
+    client = any_store_client
     body = {"name": "warehouse", "type": "postgresql",
             "config": {**PG_CONNECTION, "password": "s3cret"}}  # fmt: skip
     created = client.post(CONNECTIONS, json=body)
@@ -76,7 +77,8 @@ def test_the_connection_test_reaches_the_server_or_says_why_not(client: TestClie
     assert "127.0.0.1:1" in failed["error"]
 
 
-def test_invalid_settings_name_the_field(client: TestClient) -> None:
+def test_invalid_settings_name_the_field(any_store_client: TestClient) -> None:
+    client = any_store_client
     wrong_port = {"name": "x", "type": "postgresql",
                   "config": {**PG_CONNECTION, "port": "five"}}  # fmt: skip
     error = client.post(CONNECTIONS, json=wrong_port).json()["error"]

@@ -77,7 +77,10 @@ def test_health_openapi_and_unknown_routes(client: TestClient) -> None:
     assert_error(client.patch(JOBS), 405, field=None, says="PATCH is not allowed")
 
 
-def test_create_from_yaml_or_json_and_read_back(client: TestClient, tmp_path: Path) -> None:
+def test_create_from_yaml_or_json_and_read_back(
+    any_store_client: TestClient, tmp_path: Path
+) -> None:
+    client = any_store_client
     job = create(client, counted("out.db"))
     assert job["job_name"] == "counted" and job["status"] == "ready"
     assert (job["source_type"], job["target_type"]) == ("generate", "sqlite")
@@ -107,7 +110,8 @@ def test_create_from_yaml_or_json_and_read_back(client: TestClient, tmp_path: Pa
     assert_error(client.post(JOBS, json=body), 409, field="job_name", says="already exists")
 
 
-def test_request_errors_are_json_with_the_field(client: TestClient) -> None:
+def test_request_errors_are_json_with_the_field(any_store_client: TestClient) -> None:
+    client = any_store_client
     assert_error(
         client.post(JOBS, json={"config_yml": "name: x"}), 422, field="config_yaml",
         says="`config_yaml`: Field required",
@@ -130,7 +134,8 @@ def test_request_errors_are_json_with_the_field(client: TestClient) -> None:
     assert_error(unnamed, 422, field="job_name", says="The job has no name")
 
 
-def test_an_invalid_config_is_a_draft_that_cannot_start(client: TestClient) -> None:
+def test_an_invalid_config_is_a_draft_that_cannot_start(any_store_client: TestClient) -> None:
+    client = any_store_client
     draft = create(client, "name: broken\ninput: {type: generat}\n")
     assert draft["status"] == "draft" and draft["source_type"] == "generat"
     messages = [d["message"] for d in draft["diagnostics"]]
@@ -151,7 +156,8 @@ def test_an_invalid_config_is_a_draft_that_cannot_start(client: TestClient) -> N
                  says="Cannot resume it")  # fmt: skip
 
 
-def test_list_filters_sorts_and_pages(client: TestClient) -> None:
+def test_list_filters_sorts_and_pages(any_store_client: TestClient) -> None:
+    client = any_store_client
     for name, priority in [("a-job", 3), ("b-job", 9), ("c-job", 1)]:
         created = client.post(
             JOBS, json={"config_yaml": counted(f"{name}.db"), "job_name": name,
@@ -171,7 +177,8 @@ def test_list_filters_sorts_and_pages(client: TestClient) -> None:
     assert client.get(JOBS, params={"job_type": "ELT"}).json()["total"] == 0
 
 
-def test_update_and_delete(client: TestClient) -> None:
+def test_update_and_delete(any_store_client: TestClient) -> None:
+    client = any_store_client
     job = create(client, counted("out.db"))
     renamed = client.put(f"{JOBS}/{job['job_id']}", json={"job_name": "renamed", "enabled": False})
     assert renamed.status_code == 200, renamed.text
