@@ -100,6 +100,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     async def home() -> RedirectResponse:
         """Until the web console is served here, the root shows the API docs."""
         return RedirectResponse(f"{API_PREFIX}/docs")
+
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
