@@ -26,7 +26,7 @@ from fustgo.server.alerts.evaluator import AlertEvaluator, Transition
 from fustgo.store import Store
 from fustgo.store.lifecycle import JobStatus
 from fustgo.store.repositories import executions, jobs
-from fustgo.store.repositories.jobs import new_id
+from fustgo.store.repositories.common import new_id
 from fustgo.store.tables import AlertRuleRow, ExecutionRow, MetricSampleRow, utc_now
 from tests.server.test_jobs_api import assert_error
 

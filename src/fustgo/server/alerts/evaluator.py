@@ -27,7 +27,7 @@ from fustgo.server.alerts import rules as rule_models
 from fustgo.server.alerts.notify import Notification, deliver
 from fustgo.server.metrics.queries import job_series
 from fustgo.store.db import Store
-from fustgo.store.repositories.jobs import new_id
+from fustgo.store.repositories.common import new_id
 from fustgo.store.tables import AlertEventRow, AlertRuleRow, ExecutionRow, JobRow, utc_now
 
 log = logging.getLogger(__name__)

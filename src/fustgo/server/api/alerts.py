@@ -24,7 +24,7 @@ from fustgo.server.api.schemas.paging import MAX_PAGE
 from fustgo.server.deps import ServerState
 from fustgo.server.errors import ERROR_RESPONSES
 from fustgo.store.errors import InvalidRequestError, NotFoundError
-from fustgo.store.repositories.jobs import new_id
+from fustgo.store.repositories.common import new_id
 from fustgo.store.tables import AlertEventRow, AlertRuleRow, JobRow, utc_now
 
 router = APIRouter(prefix="/alerts", tags=["alerts"], responses=ERROR_RESPONSES)

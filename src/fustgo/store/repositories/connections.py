@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from fustgo.store.errors import ConflictError, NotFoundError
-from fustgo.store.repositories.jobs import new_id
+from fustgo.store.repositories.common import flush_unique, new_id
 from fustgo.store.tables import ConnectionRow, utc_now
 
 
@@ -57,12 +56,11 @@ def list_connections(
 
 
 def _flush_unique(session: Session, name: str) -> None:
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError as exc:
-        raise ConflictError(
+    flush_unique(
+        session,
+        ConflictError(
             f"A connection named `{name}` already exists.",
             field="name",
             hint="Choose another name, or update that connection.",
-        ) from exc
+        ),
+    )

@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from fustgo.store.errors import NotFoundError
-from fustgo.store.repositories.jobs import new_id
+from fustgo.store.repositories.common import new_id
 from fustgo.store.tables import ExecutionRow, utc_now
 
 RUNNING = "running"

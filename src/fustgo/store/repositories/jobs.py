@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlalchemy import Select, delete, func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from fustgo.store import lifecycle
 from fustgo.store.errors import ConflictError, InvalidRequestError, NotFoundError
+from fustgo.store.repositories.common import flush_unique, new_id
 from fustgo.store.tables import CheckpointRow, ExecutionRow, JobRow, RunStateRow, utc_now
 
 SORTABLE = ("job_name", "created_at", "updated_at", "priority", "status")
@@ -28,10 +27,6 @@ class JobFilter:
     target: str | None = None
     enabled: bool | None = None
     name_contains: str | None = None
-
-
-def new_id() -> str:
-    return uuid.uuid4().hex
 
 
 def get_job(session: Session, job_id: str, *, for_update: bool = False) -> JobRow:
@@ -121,12 +116,11 @@ def _sort_key(sort: str) -> tuple[Any, Literal["asc", "desc"]]:
 
 
 def _flush_unique(session: Session, name: str) -> None:
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError as exc:
-        raise ConflictError(
+    flush_unique(
+        session,
+        ConflictError(
             f"A job named `{name}` already exists.",
             field="job_name",
             hint="Choose another name, or update that job (PUT /api/v1/jobs/{id}).",
-        ) from exc
+        ),
+    )

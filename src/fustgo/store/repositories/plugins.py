@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from fustgo.store.repositories.jobs import new_id
+from fustgo.store.repositories.common import new_id
 from fustgo.store.tables import PluginRow, utc_now
 
 
