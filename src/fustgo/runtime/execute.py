@@ -20,6 +20,7 @@ from fustgo.engine.batch import JSONValue
 from fustgo.engine.checkpoint import CheckpointStore, RunState, SqliteCheckpointStore
 from fustgo.engine.errors import ConfigError
 from fustgo.engine.runner import PipelineParts, Runner, RunObserver
+from fustgo.engine.settings import ErrorLimit, RunSettings
 from fustgo.engine.stats import RunSummary
 from fustgo.plugins.api import ComponentFactory, Input, Output, Plugin, PluginContext, Processor
 from fustgo.plugins.registry import Registry, default_registry
@@ -84,7 +85,7 @@ def build_parts(
     assert all(isinstance(p, Processor) for p in processors)
     return PipelineParts(
         name=spec.name,
-        settings=spec.settings,
+        settings=run_settings(spec),
         input=source,
         processors=processors,  # type: ignore[arg-type]
         output=sink,
@@ -92,6 +93,18 @@ def build_parts(
         fingerprint=run_fingerprint(spec),
         dead_letter_description=_describe(dead_letter, dead_letter_base),
     )
+
+
+def run_settings(spec: PipelineSpec) -> RunSettings:
+    """The pipeline's settings; an unbounded input without its own `error_limit` tolerates
+    any number of failed records (each still goes to the dead letter and is counted), so
+    one poison message does not end a stream that is meant to run until stopped."""
+    settings = spec.settings
+    if "streaming" in spec.input.info.capabilities and "error_limit" not in (
+        settings.model_fields_set
+    ):
+        return settings.model_copy(update={"error_limit": ErrorLimit(records=None)})
+    return settings
 
 
 def component_factory(spec: PipelineSpec, registry: Registry, *, resume: bool) -> ComponentFactory:
