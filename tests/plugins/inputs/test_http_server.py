@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import socket
-import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -60,11 +59,17 @@ class Running:
     thread: threading.Thread
 
     def rows(self) -> list[tuple[int, str]]:
-        with sqlite3.connect(self.db) as db:
+        # Read with the SQLite library the output writes with (ADBC's): two SQLite copies in
+        # one process break each other's file locks, so Python's sqlite3 could see stale
+        # pages while the run is going.
+        import adbc_driver_sqlite.dbapi
+
+        with adbc_driver_sqlite.dbapi.connect(str(self.db)) as db, db.cursor() as cursor:
             try:
-                return db.execute("SELECT id, name FROM events ORDER BY id").fetchall()
-            except sqlite3.OperationalError:  # no table yet
+                cursor.execute("SELECT id, name FROM events ORDER BY id")
+            except adbc_driver_sqlite.dbapi.Error:  # no table yet
                 return []
+            return [tuple(row) for row in cursor.fetchall()]  # type: ignore[misc]
 
     def post(self, body: bytes, kind: str = "application/json", **headers: str) -> httpx.Response:
         return httpx.post(

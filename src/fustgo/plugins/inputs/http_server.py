@@ -45,6 +45,7 @@ from fustgo.plugins.streams.base import (
     Message,
     StreamInput,
     StreamInputConfig,
+    take_from,
 )
 
 if TYPE_CHECKING:
@@ -196,17 +197,7 @@ class RecordServer:
     # ----------------------------------------------------------------- the consumer
 
     async def receive(self, max_messages: int, timeout: float) -> list[Message]:
-        try:
-            first = await asyncio.wait_for(self._queue.get(), timeout)
-        except TimeoutError:
-            return []
-        taken = [first]
-        while len(taken) < max_messages:
-            try:
-                taken.append(self._queue.get_nowait())
-            except asyncio.QueueEmpty:
-                break
-        return taken
+        return await take_from(self._queue, max_messages, timeout)
 
     async def acknowledge(self, tokens: list[Any]) -> None:
         for request_id, count in Counter(tokens).items():

@@ -31,7 +31,7 @@ from fustgo.plugins.api import PluginContext
 from fustgo.plugins.clients.http import HttpSettings, shown
 from fustgo.plugins.registry import register_input
 from fustgo.plugins.spec import ui
-from fustgo.plugins.streams.base import Message, StreamInput, StreamInputConfig
+from fustgo.plugins.streams.base import Message, StreamInput, StreamInputConfig, take_from
 
 log = logging.getLogger(__name__)
 
@@ -184,17 +184,7 @@ class FrameReader:
     async def receive(self, max_messages: int, timeout: float) -> list[Message]:
         if self._failure is not None and self._queue.empty():
             raise self._failure
-        try:
-            first = await asyncio.wait_for(self._queue.get(), timeout)
-        except TimeoutError:
-            return []
-        taken = [first]
-        while len(taken) < max_messages:
-            try:
-                taken.append(self._queue.get_nowait())
-            except asyncio.QueueEmpty:
-                break
-        return taken
+        return await take_from(self._queue, max_messages, timeout)
 
     async def acknowledge(self, tokens: list[Any]) -> None:
         return  # at most once: a WebSocket has nothing to acknowledge

@@ -19,6 +19,7 @@ named `_<name>` that processors can use.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from abc import abstractmethod
@@ -73,6 +74,22 @@ def awaiting_acks(consumer: Consumer) -> bool:
     JetStream consumer at `max_ack_pending`): a quiet spell then is not idleness. A
     consumer says so with an `awaiting_acks` property; most never need to."""
     return bool(getattr(consumer, "awaiting_acks", False))
+
+
+async def take_from(queue: asyncio.Queue[Any], max_messages: int, timeout: float) -> list[Any]:
+    """Up to `max_messages` items of a consumer's own queue (messages a push-style client
+    delivered), waiting at most `timeout` seconds for the first."""
+    try:
+        first = await asyncio.wait_for(queue.get(), timeout)
+    except TimeoutError:
+        return []
+    taken = [first]
+    while len(taken) < max_messages:
+        try:
+            taken.append(queue.get_nowait())
+        except asyncio.QueueEmpty:
+            break
+    return taken
 
 
 class Batching(PluginConfig):
