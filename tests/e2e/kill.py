@@ -58,6 +58,7 @@ def target_ids(schema: str) -> tuple[int, int, int, int]:
 
 def assert_replays_counted(summary: dict[str, Any], total: int, before: int) -> None:
     """What was written before the kill but not acknowledged came again, was found by the
-    upsert and counted as updated: written = what was missing + the replays."""
-    assert summary["records_updated"] > 0
+    upsert and counted as updated: written = what was missing + the replays, exactly. (How
+    many replays there are depends on where the kill lands: right after an acknowledgement
+    there may be none, so their number itself is not asserted.)"""
     assert summary["records_written"] == total - before + summary["records_updated"]
