@@ -29,7 +29,13 @@ from fustgo.engine.units import Duration
 from fustgo.plugins.api import ConfigT, Input, Output, PluginContext, Progress
 from fustgo.plugins.clients.incremental import Incremental
 from fustgo.plugins.clients.pool import ConnectionPool
-from fustgo.plugins.clients.splitting import ALL_ROWS, KeySampler, SplitOptions, plan_key_splits
+from fustgo.plugins.clients.splitting import (
+    ALL_ROWS,
+    KeySampler,
+    SplitKey,
+    SplitOptions,
+    plan_key_splits,
+)
 from fustgo.plugins.spec import PluginConfig, ui
 
 T = TypeVar("T")
@@ -278,6 +284,16 @@ class BlockingTableInput(Input[ConfigT]):
         if self._plan.key is None or options is None:
             return [ALL_ROWS]
         return plan_key_splits(self._sampler(), options, parallelism, self.context.logger)
+
+    def _split_key(self) -> SplitKey:
+        """The planned split key as `clients.splitting` takes it (a key that can be NULL
+        gets the NULL split)."""
+        plan, query = self._plan, self.config.query
+        assert plan.key is not None and query.split_options is not None
+        return SplitKey(
+            query.split_options.key, plan.key.sql, plan.key_kind, plan.key_nullable,
+            query.split_field,
+        )  # fmt: skip
 
     def _sampler(self) -> KeySampler:
         """The family's planning queries for the split key (inputs that split override)."""

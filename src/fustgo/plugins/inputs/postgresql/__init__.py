@@ -34,7 +34,6 @@ from fustgo.plugins.clients.postgresql import (
     quote_literal,
     translate_error,
 )
-from fustgo.plugins.clients.splitting import SplitKey
 from fustgo.plugins.clients.sql import BlockingTableInput, TableQuery, TimedFetch, parse_text
 from fustgo.plugins.inputs.postgresql.plan import (
     OrderKey,
@@ -277,13 +276,7 @@ class PostgresqlInput(IncrementalInput, BlockingTableInput[PostgresqlInputConfig
         return self._key_splits(parallelism)
 
     def _sampler(self) -> Sampler:
-        plan, query = self.plan, self.config.query
-        assert plan.key is not None and query.split_options is not None
-        key = SplitKey(
-            query.split_options.key, plan.key.sql, plan.key_kind, plan.key_nullable,
-            query.split_field,
-        )  # fmt: skip
-        return Sampler(plan, key, self._rows)
+        return Sampler(self.plan, self._split_key(), self._rows)
 
     # -- reading ------------------------------------------------------------------------
 
