@@ -41,6 +41,17 @@ from fustgo.plugins.spec import PluginConfig, ui
 T = TypeVar("T")
 
 
+@dataclass(frozen=True)
+class ReadColumn:
+    """One output column of a table read: its type as the database declares it, the
+    logical type it becomes, and the SQL that selects it."""
+
+    name: str
+    declared: str
+    logical: LogicalType
+    select: str
+
+
 class TableQuery(PluginConfig):
     """What to read: a table (filtered, split by a key) or one SQL query."""
 

@@ -24,7 +24,6 @@ from typing import Any
 
 from fustgo.engine.batch import JSONValue, Split
 from fustgo.engine.errors import DataError, TerminalError
-from fustgo.engine.types import LogicalType
 from fustgo.plugins.clients.incremental import window_conditions
 from fustgo.plugins.clients.mysql import parse_declared, quote, quote_literal
 from fustgo.plugins.clients.splitting import (
@@ -37,6 +36,7 @@ from fustgo.plugins.clients.splitting import (
     seek_sample_sql,
     unsupported_key,
 )
+from fustgo.plugins.clients.sql import ReadColumn
 
 INTEGER_TYPES = ("tinyint", "smallint", "mediumint", "int", "integer", "bigint")
 _TEXT_TYPES = ("char", "varchar", "tinytext", "text", "mediumtext", "longtext")
@@ -45,16 +45,6 @@ _TIME_TYPES: dict[str, KeyKind] = {
     "datetime": "timestamp",
     "timestamp": "timestamp",
 }
-
-
-@dataclass(frozen=True)
-class ReadColumn:
-    """One output column: its type as MySQL declares it and how it is selected."""
-
-    name: str
-    declared: str
-    logical: LogicalType
-    select: str
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 
 from fustgo.engine.batch import JSONValue, Split
 from fustgo.engine.errors import DataError, TerminalError
-from fustgo.engine.types import LogicalType
 from fustgo.plugins.clients.incremental import window_conditions
 from fustgo.plugins.clients.postgresql import (
     base_name,
@@ -41,6 +40,7 @@ from fustgo.plugins.clients.splitting import (
     scan_step,
     unsupported_key,
 )
+from fustgo.plugins.clients.sql import ReadColumn
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -58,16 +58,6 @@ _KEY_KINDS: dict[str, KeyKind] = {
     "timestamptz": "timestamp",
     "uuid": "uuid",
 }
-
-
-@dataclass(frozen=True)
-class ReadColumn:
-    """One output column: its type as PostgreSQL declares it and how it is selected."""
-
-    name: str
-    declared: str
-    logical: LogicalType
-    select: str
 
 
 @dataclass(frozen=True)
