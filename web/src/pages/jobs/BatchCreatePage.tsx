@@ -1,0 +1,4 @@
+// Placeholder until this page is built (issue 7); replaced by its owner.
+export default function BatchCreatePage() {
+  return null;
+}
