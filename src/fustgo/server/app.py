@@ -2,7 +2,8 @@
 
 Starting it opens the metadata store and applies its migrations, marks the runs a previous
 process left behind, and serves `/health` and the REST API under `/api/v1` (OpenAPI at
-`/api/v1/openapi.json`, interactive docs at `/api/v1/docs`). Stopping it stops every run
+`/api/v1/openapi.json`, interactive docs at `/api/v1/docs`), and the web console at `/`
+(`console_assets`). Stopping it stops every run
 with a drain and a checkpoint, so the jobs resume when started again.
 """
 
@@ -15,7 +16,6 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
 
 from fustgo import __version__
@@ -30,6 +30,7 @@ from fustgo.server.api import preview as preview_api
 from fustgo.server.api import ws as ws_api
 from fustgo.server.api.body import SCHEMA_REF
 from fustgo.server.api.schemas.jobs import JobCreate, JobUpdate, ValidateRequest
+from fustgo.server.console_assets import install_console
 from fustgo.server.deps import AppState
 from fustgo.server.errors import install_error_handlers
 from fustgo.server.runs import RunManager
@@ -96,11 +97,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     app.include_router(metrics_api.router, prefix=API_PREFIX)
     app.include_router(alerts_api.router, prefix=API_PREFIX)
 
-    @app.get("/", include_in_schema=False)
-    async def home() -> RedirectResponse:
-        """Until the web console is served here, the root shows the API docs."""
-        return RedirectResponse(f"{API_PREFIX}/docs")
-
+    install_console(app, settings.console_dir)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -34,6 +34,9 @@ class ServerSettings:
     """The main config read, for messages."""
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
     """The worker pool's size and the scheduler's tick (the main config's `scheduler:`)."""
+    console_dir: Path | None = None
+    """The built web console served at `/`. None: `$FUSTGO_CONSOLE_DIR`, else the
+    package's `server/console/` (where `make console` builds it); see `console_assets`."""
 
     @classmethod
     def from_main_config(cls, path: Path | None) -> ServerSettings:
