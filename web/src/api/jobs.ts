@@ -113,3 +113,26 @@ export const validateYaml = (configYaml: string) => post<ValidationResult>("/val
 /** The job's pipeline on its first records (what each stage handed on), writing nothing. */
 export const runJobPreview = (jobId: string, limit = 20) =>
   post<Record<string, unknown>>(`/jobs/${jobId}/run-preview`, { limit });
+
+/** The job statuses from which each action is allowed (store/lifecycle.py `ACTIONS`). */
+export const ACTION_FROM: Record<"start" | "stop" | "pause" | "resume" | "edit" | "delete", JobStatus[]> = {
+  start: ["ready", "succeeded", "failed", "stopped"],
+  stop: ["running", "paused"],
+  pause: ["running"],
+  resume: ["paused"],
+  edit: ["draft", "ready", "succeeded", "failed", "stopped"],
+  delete: ["draft", "ready", "succeeded", "failed", "stopped"],
+};
+
+export const canDo = (action: keyof typeof ACTION_FROM, status: JobStatus) => ACTION_FROM[action].includes(status);
+
+/** A job's `scheduling` as the server stores it (scheduler/settings.py `Scheduling`). */
+export interface Scheduling {
+  cron?: string | null;
+  timezone?: string;
+  run_at?: string | null;
+  depends_on?: string[];
+  overlap?: "serial" | "discard" | "cancel";
+  timeout_seconds?: number | null;
+  missed_runs?: "run_once" | "skip";
+}
