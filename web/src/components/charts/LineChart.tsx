@@ -28,6 +28,8 @@ export interface LineChartProps {
   min?: number;
   max?: number;
   testId?: string;
+  /** Show the legend even for one series (it names what the chart shows). */
+  legend?: boolean;
 }
 
 const testing = typeof navigator !== "undefined" && navigator.webdriver === true;
@@ -36,11 +38,12 @@ function hasData(series: ChartSeries[]): boolean {
   return series.some((item) => item.data.some(([, value]) => value !== null));
 }
 
-export default function LineChart({ series, format = (v) => String(v), height = 240, loading, empty, min, max, testId }: LineChartProps) {
+export default function LineChart({ series, format = (v) => String(v), height = 240, loading, empty, min, max, testId, legend }: LineChartProps) {
+  const withLegend = legend ?? series.length > 1;
   const option = useMemo(() => ({
     animation: !testing,
-    grid: { left: 8, right: 16, top: series.length > 1 ? 32 : 16, bottom: 8, containLabel: true },
-    legend: series.length > 1 ? { top: 0, data: series.map((item) => item.name) } : undefined,
+    grid: { left: 8, right: 16, top: withLegend ? 32 : 16, bottom: 8, containLabel: true },
+    legend: withLegend ? { top: 0, data: series.map((item) => item.name) } : undefined,
     tooltip: {
       trigger: "axis",
       valueFormatter: (value: number | null) => (value === null || value === undefined ? "–" : format(Number(value))),
@@ -59,7 +62,7 @@ export default function LineChart({ series, format = (v) => String(v), height = 
       itemStyle: item.color ? { color: item.color } : undefined,
       lineStyle: item.color ? { color: item.color } : undefined,
     })),
-  }), [series, format, min, max]);
+  }), [series, format, min, max, withLegend]);
 
   if (!hasData(series)) {
     return (
