@@ -109,9 +109,9 @@ function Control({ widget, schema, path, value, onChange }: { widget: string; sc
     case "number":
       return <InputNumber style={{ width: "100%" }} value={typeof value === "number" ? value : undefined} placeholder={placeholder} disabled={disabled}
         min={schema.minimum} max={schema.maximum} precision={schema.type === "integer" ? 0 : undefined}
-        addonAfter={unitLabel(schema, t)} onChange={(next) => onChange(next ?? undefined)} />;
+        suffix={unitLabel(schema, t)} onChange={(next) => onChange(next ?? undefined)} />;
     case "quantity":
-      return <Input value={text} placeholder={placeholder} disabled={disabled} addonAfter={unitLabel(schema, t)}
+      return <Input value={text} placeholder={placeholder} disabled={disabled} suffix={unitLabel(schema, t)}
         onChange={(event) => onChange(parseQuantity(event.target.value))} />;
     case "password":
       // `${VAR}` references stay readable: they are not secrets.
