@@ -86,5 +86,10 @@ class LogProgress(RunObserver):
             "Progress: %s records read%s, %s written, %s failed, %s records/s",
             f"{snapshot.records_read:,}", percent, f"{snapshot.records_written:,}",
             f"{snapshot.records_failed:,}", f"{snapshot.records_per_second:,.0f}",
-            extra={"fields": {"event": "run.progress", **snapshot.__dict__}},
+            extra={"fields": {"event": "run.progress", **_run_counters(snapshot)}},
         )  # fmt: skip
+
+
+def _run_counters(snapshot: ProgressSnapshot) -> dict[str, object]:
+    """The run-level counters of a snapshot (its per-stage ones are for the console)."""
+    return {k: v for k, v in snapshot.__dict__.items() if k not in ("stages", "queues")}

@@ -40,7 +40,14 @@ from fustgo.engine.isolation import write_isolating
 from fustgo.engine.limits import SpeedLimiter
 from fustgo.engine.retry import retry_async
 from fustgo.engine.settings import RunSettings
-from fustgo.engine.stats import ProgressSnapshot, RunStats, RunStatus, RunSummary, StageSummary
+from fustgo.engine.stats import (
+    ProgressSnapshot,
+    QueueFill,
+    RunStats,
+    RunStatus,
+    RunSummary,
+    StageSummary,
+)
 from fustgo.plugins.api import Input, Output, Plugin, Processor, RejectedRecords, Transfer
 
 log = logging.getLogger(__name__)
@@ -151,7 +158,15 @@ class Runner:
         self._output_opened = False
         self._dead_letter_opened = False
         self._dead_letter_lock = asyncio.Lock()
+        self._input_stage = StageSummary(name="input", plugin=_plugin_name(parts.input))
         self._output_stage = StageSummary(name="output", plugin=_plugin_name(parts.output))
+        self._output_isolated = 0
+        """Records the output refused (found by isolating them), for a routing output."""
+        self._output_filtered_inside = 0
+        """Records a `switch` output's case processors filtered (counted in their stages)."""
+        self._prefetch: set[asyncio.Queue[Batch | None]] = set()
+        """The read-ahead queue of each split being read (they feed the first processor)."""
+        self._channel_count = 0
         self._dead_letter_stage = StageSummary(
             name="dead_letter", plugin=_plugin_name(parts.dead_letter)
         )
@@ -207,7 +222,7 @@ class Runner:
             await self._retry(self.parts.input.open, "opening `input`")
             splits = await self._plan()
             self._transfer = await self._direct_transfer()
-            self.observer.on_start(self.stats.snapshot())
+            self.observer.on_start(self.snapshot())
             ticker = asyncio.create_task(self._tick())
             error = await self._pump(splits)
         except FustgoError as exc:
@@ -297,6 +312,7 @@ class Runner:
             asyncio.create_task(self._channel_loop(todo, resume_points), name=f"channel-{i}")
             for i in range(min(self.settings.parallelism, max(todo.qsize(), 1)))
         ]
+        self._channel_count = len(channels)
         error: FustgoError | None = None
         readers = asyncio.gather(*channels)
         stop_wait = asyncio.create_task(self._stop_requested.wait())
@@ -380,6 +396,8 @@ class Runner:
             self.stats.records_read += rows
             self.stats.records_written += rows
             self.stats.bytes_read += nbytes
+            self._input_stage.records_in += rows
+            self._input_stage.records_out += rows
 
         def progress(rows: int, nbytes: int) -> None:  # called from the copying thread
             loop.call_soon_threadsafe(count, rows, nbytes)
@@ -427,20 +445,22 @@ class Runner:
                 await self._limiter.consume(batch.num_rows, batch.nbytes)
                 self.stats.records_read += batch.num_rows
                 self.stats.bytes_read += batch.nbytes
-                await self._dead_letters_from(self.parts.input)
+                self._input_stage.records_out += batch.num_rows
+                await self._input_rejects()
                 await ready.put(batch)
                 if batch.checkpoint is not None:
                     position["checkpoint"] = batch.checkpoint
                 await self._reading.wait()  # paused: the next batch is not read
                 if self.stopping:
                     return
-            await self._dead_letters_from(self.parts.input)
+            await self._input_rejects()
 
         async def read_all() -> None:
             await self._retry(read_from_last_checkpoint, f"reading split `{split.id}`")
             await ready.put(None)
 
         reader = asyncio.create_task(read_all(), name=f"read {split.id}")
+        self._prefetch.add(ready)
         try:
             while True:
                 next_batch = asyncio.ensure_future(ready.get())
@@ -456,6 +476,7 @@ class Runner:
                 await self._process_and_hand_on(batch)
             await reader
         finally:
+            self._prefetch.discard(ready)
             if not reader.done():
                 reader.cancel()
                 with contextlib.suppress(BaseException):
@@ -583,14 +604,15 @@ class Runner:
         async def reject(data: pa.RecordBatch, error: str) -> None:
             await self._dead_letter(RejectedRecords(data, error, stage="output"))
             self._output_stage.records_failed += data.num_rows
+            self._output_isolated += data.num_rows
 
         written = await write_isolating(write, batch.data, reject)
         # Outputs that route (switch, broker) reject records of their own, and their case
         # processors may filter some: neither was written.
         rejected_inside = await self._dead_letters_from(self.parts.output)
         filtered_inside = self.parts.output.stats().records_filtered
-        written -= rejected_inside + filtered_inside - self._output_stage.records_filtered
-        self._output_stage.records_filtered = filtered_inside
+        written -= rejected_inside + filtered_inside - self._output_filtered_inside
+        self._output_filtered_inside = filtered_inside
         self._output_stage.records_failed += rejected_inside
         self._output_stage.seconds += time.perf_counter() - started
         self._output_stage.records_in += batch.num_rows
@@ -618,6 +640,9 @@ class Runner:
             await self._retry(lambda cp=checkpoint: self.parts.input.ack(cp), "acknowledging input")
 
     # ---------------------------------------------------------------------- dead letters
+
+    async def _input_rejects(self) -> None:
+        self._input_stage.records_failed += await self._dead_letters_from(self.parts.input)
 
     async def _dead_letters_from(self, plugin: Plugin) -> int:
         """Send what `plugin` rejected to the dead-letter output; return how many records."""
@@ -710,12 +735,59 @@ class Runner:
             return "error_limit_exceeded"
         return "succeeded"
 
-    def _summary(self, status: RunStatus, error: FustgoError | None, splits: int) -> RunSummary:
-        stages = [s.summary for s in self._stages]
+    def _stage_counters(self) -> list[StageSummary]:
+        """Every stage's counters, refreshed: the input, the processors, the output and the
+        stages nested in a routing output, by their paths in the pipeline file."""
         for stage in self._stages:
             stats = stage.processor.stats()
             stage.summary.records_filtered = stats.records_filtered
             stage.summary.records_failed = stats.records_failed
+        nested = self.parts.output.branch_stages()
+        if nested is None:
+            self._output_stage.records_filtered = self._output_filtered_inside
+        else:  # the routing output itself: what it handed to its branches, its own rejects
+            own = self.parts.output.stats()
+            self._output_stage.records_out = own.records_routed
+            self._output_stage.records_failed = self._output_isolated + own.records_failed
+        self._input_stage.records_in = (
+            self._input_stage.records_out + self._input_stage.records_failed
+        )
+        return [
+            self._input_stage,
+            *(s.summary for s in self._stages),
+            self._output_stage,
+            *(nested or []),
+        ]
+
+    def _queue_fill(self) -> dict[str, QueueFill]:
+        """The bounded queues between stages, by the path of the stage each one feeds."""
+        queues = {
+            "output": QueueFill(
+                depth=self._channel.records,
+                capacity=self._channel.capacity_records,
+                unit="records",
+                bytes=self._channel.nbytes,
+                capacity_bytes=self._channel.capacity_bytes,
+            )
+        }
+        if self._stages:  # splits are read ahead of the processors, not of the output
+            queues[self._stages[0].name] = QueueFill(
+                depth=sum(q.qsize() for q in self._prefetch),
+                capacity=PREFETCH_BATCHES * self._channel_count,
+                unit="batches",
+            )
+        return queues
+
+    def snapshot(self) -> ProgressSnapshot:
+        """The run's counters now, per stage too, and how full its queues are."""
+        self.stats.records_filtered = sum(
+            s.processor.stats().records_filtered for s in self._stages
+        )
+        return self.stats.snapshot(self._stage_counters(), self._queue_fill())
+
+    def _summary(self, status: RunStatus, error: FustgoError | None, splits: int) -> RunSummary:
+        _input, *counted = self._stage_counters()
+        stages = [s.summary for s in self._stages]
         output_stats = self.parts.output.stats()
         message = None
         if self._limit_error is not None:
@@ -732,8 +804,7 @@ class Runner:
             ended_at=time.time(),
             records_read=self.stats.records_read,
             records_written=self.stats.records_written,
-            records_filtered=sum(s.records_filtered for s in stages)
-            + self._output_stage.records_filtered,
+            records_filtered=sum(s.records_filtered for s in stages) + self._output_filtered_inside,
             records_failed=self.stats.records_failed,
             bytes_read=self.stats.bytes_read,
             bytes_written=output_stats.bytes_written,
@@ -749,7 +820,7 @@ class Runner:
             records_updated=output_stats.records_updated,
             error=message,
             dead_letter=self.parts.dead_letter_description or None,
-            stages=[*stages, self._output_stage, self._dead_letter_stage],
+            stages=[*counted, self._dead_letter_stage],
         )
 
     # ------------------------------------------------------------------------- helpers
@@ -763,10 +834,7 @@ class Runner:
     async def _tick(self) -> None:
         while True:
             await asyncio.sleep(self.observer.progress_interval_seconds)
-            self.stats.records_filtered = sum(
-                s.processor.stats().records_filtered for s in self._stages
-            )
-            self.observer.on_progress(self.stats.snapshot())
+            self.observer.on_progress(self.snapshot())
 
 
 def _plugin_name(plugin: Plugin) -> str:

@@ -7,6 +7,7 @@ in one server never mix their numbers.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -16,7 +17,14 @@ RunStatus = Literal["succeeded", "failed", "interrupted", "error_limit_exceeded"
 
 @dataclass
 class StageSummary:
-    """Counters of one stage (a processor, the output, the dead-letter output)."""
+    """Counters of one stage (the input, a processor, the output, a stage nested in a
+    `switch` or `broker` output, the dead-letter output), named by its path in the
+    pipeline file (`pipeline.processors[0]`, `output.cases[1].output`).
+
+    Counted per batch, never per record. A routing output (`switch`, `broker`) counts as
+    out the records it handed to its branches; what they filtered, failed and wrote is
+    in their own stages.
+    """
 
     name: str
     plugin: str
@@ -43,7 +51,12 @@ class RunStats:
     splits_done: int = 0
     resumed_records: int = 0
 
-    def snapshot(self) -> ProgressSnapshot:
+    def snapshot(
+        self,
+        stages: Iterable[StageSummary] = (),
+        queues: Mapping[str, QueueFill] | None = None,
+    ) -> ProgressSnapshot:
+        """The counters now, with the stages' counters and the queues' fill if given."""
         elapsed = max(time.time() - self.started_at, 1e-9)
         return ProgressSnapshot(
             elapsed_seconds=elapsed,
@@ -57,7 +70,37 @@ class RunStats:
             splits_done=self.splits_done,
             splits_total=self.splits_total,
             records_per_second=self.records_read / elapsed,
+            stages={
+                s.name: StageProgress(s.records_in, s.records_out, s.records_failed) for s in stages
+            },
+            queues=dict(queues or {}),
         )
+
+
+@dataclass(frozen=True)
+class StageProgress:
+    """One stage's counters at one moment (see `StageSummary`)."""
+
+    records_in: int
+    records_out: int
+    records_failed: int
+    """Records this stage sent to the dead letter (not those of stages nested below it)."""
+
+
+@dataclass(frozen=True)
+class QueueFill:
+    """How full the bounded queue feeding a stage is: back-pressure at a glance.
+
+    `unit` says what `depth` and `capacity` count: `records` (the channel in front of the
+    output, also bounded by bytes) or `batches` (the read-ahead queues in front of the
+    first processor, one per split being read).
+    """
+
+    depth: int
+    capacity: int
+    unit: Literal["records", "batches"]
+    bytes: int | None = None
+    capacity_bytes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +118,11 @@ class ProgressSnapshot:
     splits_done: int
     splits_total: int
     records_per_second: float
+    stages: dict[str, StageProgress] = field(default_factory=dict)
+    """Per-stage counters by path in the pipeline file (`input`, `pipeline.processors[0]`,
+    `output`, `output.cases[0].output`, ...)."""
+    queues: dict[str, QueueFill] = field(default_factory=dict)
+    """The bounded queues that exist between stages, by the path of the stage they feed."""
 
     @property
     def fraction_done(self) -> float | None:

@@ -25,6 +25,7 @@ import pyarrow as pa
 
 from fustgo.engine.batch import Batch, Checkpoint, JSONValue, Split
 from fustgo.engine.errors import TerminalError
+from fustgo.engine.stats import StageSummary
 from fustgo.plugins.spec import PluginConfig
 
 if TYPE_CHECKING:
@@ -115,6 +116,11 @@ class OutputStats:
     bytes_written: int = 0
     batches_written: int = 0
     files_written: int = 0
+    records_routed: int = 0
+    """Routing outputs (`switch`, `broker`): records handed on to a branch."""
+    records_failed: int = 0
+    """Routing outputs: records they sent to the dead letter themselves (a `switch`'s
+    records matching no case), not those their branches failed."""
 
 
 @dataclass(frozen=True)
@@ -163,12 +169,14 @@ class Plugin(Generic[ConfigT]):
             taken, self._rejected = self._rejected, []
         return taken
 
-    def forward_rejected(self, child: Plugin[Any]) -> None:
-        """Pass on what a nested component rejected, keeping its own stage name."""
+    def forward_rejected(self, child: Plugin[Any]) -> int:
+        """Pass on what a nested component rejected, keeping its own stage name; return
+        how many records."""
         taken = child.take_rejected()
         if taken:
             with self._rejected_lock:
                 self._rejected.extend(taken)
+        return sum(item.records.num_rows for item in taken)
 
     async def check_connection(self) -> None:
         """Level-5 validation: raise a `FustgoError` naming what is unreachable and why.
@@ -296,6 +304,14 @@ class Processor(Plugin[ConfigT]):
         with self._rejected_lock:
             self._stats.records_filtered += records
 
+    def count_batch(self, records_in: int, records_out: int) -> None:
+        """Count one call's records in and out, for processors nested in another plugin
+        (the runner counts top-level ones itself); thread-safe, once per batch."""
+        with self._rejected_lock:
+            self._stats.records_in += records_in
+            self._stats.records_out += records_out
+            self._stats.batches_in += 1 if records_in else 0
+
 
 class Transfer(Protocol):
     """Copies splits from an input to an output of the same engine, bytes unparsed.
@@ -347,6 +363,11 @@ class Output(Plugin[ConfigT]):
 
     def stats(self) -> OutputStats:
         return self._stats
+
+    def branch_stages(self) -> list[StageSummary] | None:
+        """The counters of the stages nested below a routing output (its branches'
+        processors and outputs, recursively), named by their paths; None for a leaf."""
+        return None
 
     async def close(self) -> None:
         """Finish files, commit and disconnect. Called once, also after errors."""

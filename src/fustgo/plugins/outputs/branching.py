@@ -17,6 +17,7 @@ from pydantic import Field
 
 from fustgo.engine.batch import Batch
 from fustgo.engine.isolation import write_isolating
+from fustgo.engine.stats import StageSummary
 from fustgo.plugins.api import Output, OutputStats, PluginContext, Processor
 from fustgo.plugins.processors.routing import (
     build_chain,
@@ -35,11 +36,14 @@ from fustgo.plugins.spec import (
 
 
 class _Child:
-    """A child output, opened on first use, with its place in the pipeline file."""
+    """A child output, opened on first use, with its place in the pipeline file and its
+    stage counters (records handed to it, written, dead-lettered; counted per batch)."""
 
     def __init__(self, output: Output[Any]) -> None:
         self.output = output
         self.opened = False
+        self.stage = StageSummary(name=output.context.component_path, plugin=_plugin(output))
+        self.routes = output.branch_stages() is not None
 
     async def write(self, batch: Batch, owner: Output[Any]) -> None:
         if not self.opened:
@@ -49,10 +53,38 @@ class _Child:
         async def write(data: pa.RecordBatch) -> None:
             await self.output.write(batch.with_data(data))
 
+        failed = 0
+
         async def reject(data: pa.RecordBatch, error: str) -> None:
+            nonlocal failed
+            failed += data.num_rows
             owner.reject(data, error)
 
-        await write_isolating(write, batch.data, reject)
+        written = await write_isolating(write, batch.data, reject)
+        # What the child rejected itself goes up to the runner's dead letter; a routing
+        # child (a switch in a broker) counts its own and its branches count theirs.
+        forwarded = owner.forward_rejected(self.output)
+        if not self.routes:
+            failed += forwarded
+            written -= forwarded
+        self.stage.records_in += batch.num_rows
+        self.stage.records_out += written
+        self.stage.records_failed += failed
+
+    def stages(self) -> list[StageSummary]:
+        """This child's stage and, for a routing child, the stages below it."""
+        nested = self.output.branch_stages()
+        if nested is None:
+            return [self.stage]
+        own = self.output.stats()  # a routing child hands on what it routed
+        stage = StageSummary(
+            name=self.stage.name,
+            plugin=self.stage.plugin,
+            records_in=self.stage.records_in,
+            records_out=own.records_routed,
+            records_failed=self.stage.records_failed + own.records_failed,
+        )
+        return [stage, *nested]
 
     async def flush(self) -> None:
         if self.opened:
@@ -86,6 +118,28 @@ class _BranchingOutput(Output[Any]):
             return
         await self._children[index].write(batch, self)
         done.add((index, piece))
+
+    def _chain_of(self, index: int) -> list[Processor[Any]]:
+        """The processors in front of child `index` (none for a broker)."""
+        return []
+
+    def branch_stages(self) -> list[StageSummary]:
+        stages: list[StageSummary] = []
+        for index, child in enumerate(self._children):
+            for processor in self._chain_of(index):
+                counts = processor.stats()
+                stages.append(
+                    StageSummary(
+                        name=processor.context.component_path,
+                        plugin=_plugin(processor),
+                        records_in=counts.records_in,
+                        records_out=counts.records_out,
+                        records_filtered=counts.records_filtered,
+                        records_failed=counts.records_failed,
+                    )
+                )
+            stages.extend(child.stages())
+        return stages
 
     async def flush(self) -> None:
         await asyncio.gather(*(child.flush() for child in self._children))
@@ -147,6 +201,7 @@ class Broker(_BranchingOutput):
         for index in range(len(self._children)):
             await self._deliver(index, 0, batch, batch.data)
         self._stats.records_written += batch.num_rows
+        self._stats.records_routed += batch.num_rows
         self._stats.batches_written += 1
 
 
@@ -230,10 +285,12 @@ class Switch(_BranchingOutput):
     async def write(self, batch: Batch) -> None:
         conditions = [case.condition for case in self.config.cases]
         masks, unmatched = first_match_masks(batch.data, conditions, "output.cases")
+        unrouted = 0
         if self.config.default is not None:
             masks.append(unmatched)
         else:
             rest = batch.data.filter(unmatched)
+            unrouted = rest.num_rows
             if rest.num_rows:
                 self.reject(
                     rest,
@@ -249,7 +306,12 @@ class Switch(_BranchingOutput):
             for number, piece in enumerate(routed):
                 await self._deliver(index, number, piece, batch.data)
         self._stats.records_written += batch.num_rows
+        self._stats.records_routed += batch.num_rows - unrouted
+        self._stats.records_failed += unrouted
         self._stats.batches_written += 1
+
+    def _chain_of(self, index: int) -> list[Processor[Any]]:
+        return self._chains[index]
 
     async def close(self) -> None:
         # End of stream: what stateful case processors still hold goes to their outputs.
@@ -258,3 +320,8 @@ class Switch(_BranchingOutput):
             for piece in held:
                 await self._children[index].write(piece, self)
         await super().close()
+
+
+def _plugin(plugin: Output[Any] | Processor[Any]) -> str:
+    info = getattr(type(plugin), "info", None)
+    return info.name if info is not None else type(plugin).__name__

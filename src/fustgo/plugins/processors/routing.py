@@ -73,7 +73,9 @@ def run_chain(chain: Sequence[Processor[Any]], batch: Batch, owner: Plugin[Any])
     for processor in chain:
         produced: list[Batch] = []
         for item in batches:
-            produced.extend(processor.process(item))
+            out = processor.process(item)
+            processor.count_batch(item.num_rows, sum(b.num_rows for b in out))
+            produced.extend(out)
         owner.forward_rejected(processor)
         batches = [b for b in produced if b.num_rows]
         if not batches:
@@ -86,6 +88,7 @@ def finish_chain(chain: Sequence[Processor[Any]], owner: Plugin[Any]) -> list[Ba
     out: list[Batch] = []
     for index, processor in enumerate(chain):
         held = [b for b in processor.finish() if b.num_rows]
+        processor.count_batch(0, sum(b.num_rows for b in held))
         owner.forward_rejected(processor)
         for batch in held:
             out.extend(run_chain(chain[index + 1 :], batch, owner))
