@@ -30,7 +30,6 @@ void i18n
     resources,
     fallbackLng: "en",
     supportedLngs: LANGUAGES.map((item) => item.code),
-    nonExplicitSupportedLngs: true,
     load: "currentOnly",
     ns: Object.keys(resources.en ?? { common: {} }),
     defaultNS: "common",
@@ -40,6 +39,8 @@ void i18n
       lookupQuerystring: "lang",
       lookupLocalStorage: "fustgo.language",
       caches: ["localStorage"],
+      // Any Chinese (zh, zh-Hans, zh-TW…) gets the zh-CN texts; other languages English.
+      convertDetectedLanguage: (lng: string) => (lng.toLowerCase().startsWith("zh") ? "zh-CN" : "en"),
     },
     returnNull: false,
   });
