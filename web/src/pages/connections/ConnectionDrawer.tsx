@@ -175,7 +175,7 @@ export default function ConnectionDrawer({ open, editing, onClose, onSaved, onTe
       )}
       <ErrorAlert error={schemaError} />
       {schema ? (
-        <SchemaForm schema={schema} value={config} onChange={change} errors={errors.config} grouped />
+        <SchemaForm schema={schema} value={config} onChange={change} errors={errors.config} omit={[]} />
       ) : !schemaError && <Skeleton active />}
       <div style={{ marginTop: 16 }} ref={outcome}>
         <ErrorAlert error={error} />

@@ -1,4 +1,4 @@
-/** The schema-driven form the connection drawer uses: forms/SchemaForm once it exists,
- * until then the local stand-in with the same props. */
-export { default } from "./SchemaFormFallback";
-export type { SchemaFormProps } from "./SchemaFormFallback";
+/** The schema-driven form the connection drawer and the preview's settings use
+ * (forms/SchemaForm). */
+export { default } from "../../forms/SchemaForm";
+export type { SchemaFormProps } from "../../forms/SchemaForm";

@@ -77,7 +77,7 @@ export default function EndpointPicker({ value, onChange, connections, allowSql 
           <Select style={{ width: "100%" }} value={value.type} onChange={(type) => set({ type, config: {} })}
             options={CONNECTION_TYPES.map((item) => ({ value: item.value, label: item.label }))} />
           <ErrorAlert error={schemaError} />
-          {schema ? <SchemaForm schema={schema} value={value.config} onChange={(config) => set({ config })} grouped />
+          {schema ? <SchemaForm schema={schema} value={value.config} onChange={(config) => set({ config })} omit={[]} />
             : !schemaError && <Skeleton active paragraph={{ rows: 3 }} />}
         </>
       )}
