@@ -166,7 +166,8 @@ class Runner:
         """Records a `switch` output's case processors filtered (counted in their stages)."""
         self._prefetch: set[asyncio.Queue[Batch | None]] = set()
         """The read-ahead queue of each split being read (they feed the first processor)."""
-        self._channel_count = 0
+        self._channel_count = self.settings.parallelism
+        """Splits read at once: the planned parallelism, then what the splits allow."""
         self._dead_letter_stage = StageSummary(
             name="dead_letter", plugin=_plugin_name(parts.dead_letter)
         )
@@ -278,6 +279,8 @@ class Runner:
         self.stats.splits_total = len(splits)
         if state is not None:
             self.stats.splits_done = len(state.done_split_ids)
+        todo = len(splits) - (len(state.done_split_ids) if state is not None else 0)
+        self._channel_count = min(self.settings.parallelism, max(todo, 1))
         return splits
 
     async def _plan_fresh(self) -> list[Split]:
@@ -308,11 +311,11 @@ class Runner:
                 todo.put_nowait(split)
 
         writer = asyncio.create_task(self._write_loop(), name="writer")
+        self._channel_count = min(self.settings.parallelism, max(todo.qsize(), 1))
         channels = [
             asyncio.create_task(self._channel_loop(todo, resume_points), name=f"channel-{i}")
-            for i in range(min(self.settings.parallelism, max(todo.qsize(), 1)))
+            for i in range(self._channel_count)
         ]
-        self._channel_count = len(channels)
         error: FustgoError | None = None
         readers = asyncio.gather(*channels)
         stop_wait = asyncio.create_task(self._stop_requested.wait())

@@ -223,6 +223,7 @@ class _LiveObserver(RunObserver):
         self.execution_id = execution_id
         self.progress_interval_seconds = events.progress_interval_seconds
         self._last: ProgressSnapshot | None = None
+        self._last_progress: ProgressSnapshot | None = None
         self._lock = threading.Lock()
 
     def on_start(self, snapshot: ProgressSnapshot) -> None:
@@ -254,6 +255,18 @@ class _LiveObserver(RunObserver):
             "bytes_read": summary.bytes_read,
             "splits_done": summary.splits_done,
             "splits_total": summary.splits_total,
+            # Final counts of the stages after the input (whose count is `records_read`).
+            "stages": {
+                stage.name: {
+                    "records_in": stage.records_in,
+                    "records_out": stage.records_out,
+                    "records_failed": stage.records_failed,
+                    "records_per_second": 0.0,
+                }
+                for stage in summary.stages
+                if stage.name != "dead_letter"
+            },
+            "queues": {},
             "final": True,
         }
         self._publish("job_progress", data)
@@ -263,8 +276,27 @@ class _LiveObserver(RunObserver):
         data["elapsed_seconds"] = round(snapshot.elapsed_seconds, 3)
         data["records_per_second"] = round(snapshot.records_per_second, 3)
         data["fraction_done"] = snapshot.fraction_done
+        data["stages"] = self._stage_rates(snapshot)
         data["final"] = False
         self._publish("job_progress", data)
+
+    def _stage_rates(self, snapshot: ProgressSnapshot) -> dict[str, dict[str, Any]]:
+        """Each stage's counters and its rate in (records per second) since the last
+        progress event: what flows on the edge into it now."""
+        with self._lock:
+            last, self._last_progress = self._last_progress, snapshot
+        seconds = snapshot.elapsed_seconds - (last.elapsed_seconds if last else 0.0)
+        stages = {}
+        for path, stage in snapshot.stages.items():
+            before = last.stages.get(path) if last else None
+            moved = stage.records_in - (before.records_in if before else 0)
+            stages[path] = {
+                "records_in": stage.records_in,
+                "records_out": stage.records_out,
+                "records_failed": stage.records_failed,
+                "records_per_second": round(moved / seconds, 3) if seconds > 0 else 0.0,
+            }
+        return stages
 
     def _metrics(self, snapshot: ProgressSnapshot) -> None:
         """Rates over the last interval (the progress has the run's averages)."""
