@@ -83,14 +83,14 @@ export default function AlertsPage() {
     : <Tag key={index} color="blue">{t(`formats.${channel.format}`)}</Tag>);
 
   const columns: ColumnsType<Row> = [
-    { title: t("list.name"), dataIndex: "alert_name", ellipsis: true, render: (name: string, rule) => (
+    { title: t("list.name"), dataIndex: "alert_name", width: 200, ellipsis: true, render: (name: string, rule) => (
       <Space size={6}>
         {rule.firing.length > 0 && <Tooltip title={rule.firing.map((event) => event.message).join("\n")}><Badge status="error" /></Tooltip>}
         <a onClick={() => open(rule)}>{name}</a>
       </Space>
     ) },
-    { title: t("list.type"), dataIndex: "alert_type", width: 150, render: (type: string) => t(`types.${type}`) },
-    { title: t("list.target"), width: 170, ellipsis: true, render: (_, rule) => {
+    { title: t("list.type"), dataIndex: "alert_type", width: 140, render: (type: string) => t(`types.${type}`) },
+    { title: t("list.target"), width: 150, ellipsis: true, render: (_, rule) => {
       if (rule.alert_type === "disk_space") return rule.condition.path ?? t("list.serverFolder");
       const jobId = rule.condition.job_id;
       return jobId ? <Link to={`/jobs/${jobId}`}>{jobName(jobId)}</Link> : <Typography.Text type="secondary">{t("list.allJobs")}</Typography.Text>;
@@ -99,25 +99,24 @@ export default function AlertsPage() {
       const text = t(`summary.${rule.alert_type}`, { ...rule.condition });
       return <Tooltip title={text}><span>{text}</span></Tooltip>;
     } },
-    { title: t("list.channels"), width: 160, render: (_, rule) => <Space size={[0, 4]} wrap>{rule.action.channels.map(channelTag)}</Space> },
+    { title: t("list.channels"), width: 150, render: (_, rule) => <Space size={[0, 4]} wrap>{rule.action.channels.map(channelTag)}</Space> },
     { title: t("list.enabled"), dataIndex: "enabled", width: 90, render: (enabled: boolean, rule) => (
       <Switch size="small" checked={enabled} loading={busy === rule.alert_id} data-testid={`rule-enabled-${rule.alert_id}`}
         aria-label={t("list.enabled")}
         onChange={(checked) => void act(rule, async () => { await updateAlertRule(rule.alert_id, { enabled: checked }); })} />
     ) },
-    { title: t("list.lastFired"), dataIndex: "last_fired", width: 160, render: (value: string | null) =>
+    { title: t("list.lastFired"), dataIndex: "last_fired", width: 150, render: (value: string | null) =>
       (value ? formatTime(value) : <Typography.Text type="secondary">{t("list.never")}</Typography.Text>) },
     { title: "", width: 120, render: (_, rule) => (
       <Space size={0}>
-        <Tooltip title={t("common:actions.edit")}><Button type="text" icon={<EditOutlined />} aria-label={t("common:actions.edit")} onClick={() => open(rule)} /></Tooltip>
-        <Tooltip title={t("test.send")}>
-          <Button type="text" icon={<SendOutlined />} aria-label={t("test.send")} loading={busy === rule.alert_id}
-            data-testid={`rule-test-${rule.alert_id}`} onClick={() => void sendTest(rule)} />
-        </Tooltip>
-        <Popconfirm title={t("list.deleteConfirm", { name: rule.alert_name })} okText={t("common:actions.delete")} okButtonProps={{ danger: true }}
+        {/* Native titles: an antd tooltip left open by a modal would cover the delete confirm. */}
+        <Button type="text" icon={<EditOutlined />} aria-label={t("common:actions.edit")} title={t("common:actions.edit")} onClick={() => open(rule)} />
+        <Button type="text" icon={<SendOutlined />} aria-label={t("test.send")} title={t("test.send")} loading={busy === rule.alert_id}
+          data-testid={`rule-test-${rule.alert_id}`} onClick={() => void sendTest(rule)} />
+        <Popconfirm placement="left" title={t("list.deleteConfirm", { name: rule.alert_name })} okText={t("common:actions.delete")} okButtonProps={{ danger: true }}
           cancelText={t("common:actions.cancel")}
           onConfirm={() => act(rule, async () => { await deleteAlertRule(rule.alert_id); message.success(t("list.deleted")); })}>
-          <Button type="text" danger icon={<DeleteOutlined />} aria-label={t("common:actions.delete")} data-testid={`rule-delete-${rule.alert_id}`} />
+          <Button type="text" danger icon={<DeleteOutlined />} aria-label={t("common:actions.delete")} title={t("common:actions.delete")} data-testid={`rule-delete-${rule.alert_id}`} />
         </Popconfirm>
       </Space>
     ) },
@@ -126,7 +125,7 @@ export default function AlertsPage() {
   return (
     <div data-testid="alerts-page">
       <div className="fg-page-title">
-        <h1>{t("title")}</h1>
+        <h1>{t("common:nav.alerts")}</h1>
         <Button type="primary" icon={<PlusOutlined />} onClick={() => open(null)} data-testid="new-rule">{t("list.new")}</Button>
       </div>
       {data.error ? <ErrorAlert error={data.error} onRetry={data.reload} /> : null}

@@ -63,7 +63,8 @@ export default function RuleEditor({ open, rule, jobs, onClose, onSaved }: Props
     const problems = reason.details.length ? reason.details : [{ field: reason.field, message: reason.message }];
     const placed = problems.flatMap((problem) => {
       const path = problem.field ? formPath(problem.field) : null;
-      return path ? [{ name: path, errors: [problem.message] }] : [];
+      // The message starts with the field's path, which the field itself makes plain.
+      return path ? [{ name: path, errors: [problem.message.replace(/^`[^`]+`:\s*/, "")] }] : [];
     });
     if (!placed.length) return false;
     // The paths come from the server, not from the form's type.
@@ -83,7 +84,7 @@ export default function RuleEditor({ open, rule, jobs, onClose, onSaved }: Props
         </Space>
       )}>
       <ErrorAlert error={error} />
-      <Form form={form} layout="vertical" requiredMark="optional" preserve={false}
+      <Form form={form} layout="vertical" preserve={false}
         key={rule?.alert_id ?? "new"} initialValues={rule ? toForm(rule) : newRule()}>
         <Form.Item name="alert_name" label={t("fields.alert_name")}
           rules={[{ required: true, whitespace: true, message: t("editor.required", { field: t("fields.alert_name") }) }]}>

@@ -42,7 +42,7 @@ export default function DashboardPage() {
   return (
     <div data-testid="dashboard-page">
       <div className="fg-page-title">
-        <h1>{t("title")}</h1>
+        <h1>{t("common:nav.dashboard")}</h1>
         <Space>
           <span style={{ color: "#8c8c8c" }}>{t("autoRefresh", { seconds: REFRESH_MS / 1000 })}</span>
           <Button icon={<ReloadOutlined />} onClick={refreshAll}>{t("common:actions.refresh")}</Button>

@@ -11,7 +11,8 @@ const color = (percent: number) => (percent >= 90 ? "#cf1322" : percent >= 75 ? 
 function Gauge({ label, percent, detail, testId }: { label: string; percent: number; detail: string; testId: string }) {
   return (
     <div style={{ textAlign: "center" }} data-testid={testId}>
-      <Progress type="dashboard" size={92} percent={Math.round(percent)} strokeColor={color(percent)} />
+      <Progress type="dashboard" size={92} percent={Math.round(percent)} strokeColor={color(percent)}
+        status="normal" format={(value) => `${value ?? 0}%`} />
       <div style={{ fontWeight: 500 }}>{label}</div>
       <Typography.Text type="secondary" style={{ fontSize: 12 }}>{detail}</Typography.Text>
     </div>

@@ -78,7 +78,7 @@ export default function MonitoringPage() {
   return (
     <div data-testid="monitoring-page">
       <div className="fg-page-title">
-        <h1>{t("title")}</h1>
+        <h1>{t("common:nav.monitoring")}</h1>
         <Space wrap>
           <Select showSearch optionFilterProp="label" style={{ width: 260 }} placeholder={t("pickJob")}
             value={jobId ?? undefined} onChange={selectJob} loading={jobs.loading} data-testid="monitoring-job"
