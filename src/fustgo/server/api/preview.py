@@ -1,5 +1,6 @@
-"""`/api/v1/preview/source`, `/preview/target`, `/preview/schema` (design doc §7.1, §6.5)
-and `POST /api/v1/jobs/{id}/run-preview` (the designer's live preview of a job)."""
+"""`/api/v1/preview/source`, `/preview/target`, `/preview/schema` (design doc §7.1, §6.5),
+and the run previews (the designer's live preview): `POST /api/v1/jobs/{id}/run-preview` of
+a saved job, `POST /api/v1/preview/run` of unsaved YAML; both run `_run_pipeline`."""
 
 from __future__ import annotations
 
@@ -7,16 +8,21 @@ import asyncio
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 
+from fustgo.config.models import PipelineSpec
 from fustgo.engine.errors import TerminalError
+from fustgo.server.api.body import body_openapi, read_body
 from fustgo.server.api.schemas.preview import (
+    DraftRunPreviewRequest,
     PreviewRequest,
     RunPreviewRequest,
     SchemaCompareRequest,
 )
+from fustgo.server.configs import check_config
 from fustgo.server.deps import ServerState
-from fustgo.server.errors import ERROR_RESPONSES
+from fustgo.server.errors import ERROR_RESPONSES, error_response
 from fustgo.server.preview import service
 from fustgo.server.preview.run import run_preview
 from fustgo.server.preview.sources import End, Endpoint, pipeline_of, resolve
@@ -80,14 +86,52 @@ async def run_job_preview(
             return job.config_yaml, job.job_name
 
     text, name = await asyncio.to_thread(load)
-    settings = state.settings
     spec = await asyncio.to_thread(
-        pipeline_of, text, settings, what=f"job `{name}`", field="job_id"
+        pipeline_of, text, state.settings, what=f"job `{name}`", field="job_id"
     )
-    result = await _reading(
-        run_preview(spec, settings.registry, limit=body.limit, timeout=body.timeout_seconds)
+    return {"job_id": job_id, **await _run_pipeline(spec, body, state)}
+
+
+@router.post(
+    "/preview/run",
+    response_model=dict[str, Any],
+    openapi_extra=body_openapi(DraftRunPreviewRequest),
+    summary="Run unsaved pipeline YAML on its first records, writing nothing",
+)
+async def run_draft_preview(request: Request, state: ServerState) -> Any:
+    """The run preview of a job (`POST /jobs/{id}/run-preview`, same response without
+    `job_id`) for YAML that is not saved: JSON `{config_yaml, limit, timeout_seconds}`, or
+    the YAML as `application/yaml` (`?limit=`). YAML with errors is a 422 whose `details`
+    are its diagnostics, as `POST /validate` gives them (line, column, path, hint)."""
+    body = await read_body(request, DraftRunPreviewRequest, yaml_field="config_yaml")
+    checked = await asyncio.to_thread(check_config, body.config_yaml, state.settings)
+    if checked.pipeline is None:
+        return _invalid_draft(checked.diagnostics())
+    return await _run_pipeline(checked.pipeline, body, state)
+
+
+async def _run_pipeline(
+    spec: PipelineSpec, body: RunPreviewRequest, state: ServerState
+) -> dict[str, Any]:
+    """The run preview of a validated pipeline: what each stage handed on, nothing written."""
+    return await _reading(
+        run_preview(spec, state.settings.registry, limit=body.limit, timeout=body.timeout_seconds)
     )
-    return {"job_id": job_id, **result}
+
+
+def _invalid_draft(diagnostics: list[dict[str, Any]]) -> JSONResponse:
+    errors = [each for each in diagnostics if each.get("severity") == "error"] or diagnostics
+    first = errors[0] if errors else {}
+    where = f" (line {first['line']})" if first.get("line") else ""
+    message = first.get("message", "it is invalid")
+    more = f" {len(errors) - 1} more error(s) in `details`." if len(errors) > 1 else ""
+    return error_response(
+        422,
+        f"Cannot preview the pipeline: {message}{where}.",
+        field="config_yaml",
+        hint=f"Fix the YAML first.{more}",
+        details=[{"field": "config_yaml", **each} for each in errors],
+    )
 
 
 async def _resolve(ref: Any, end: End, state: ServerState) -> Endpoint:

@@ -105,3 +105,10 @@ class RunPreviewRequest(_Request):
     """Input records to run through the pipeline."""
     timeout_seconds: float = Field(default=30.0, gt=0, le=300)
     """Reading stops after this long with what it has (a quiet stream)."""
+
+
+class DraftRunPreviewRequest(RunPreviewRequest):
+    """A run preview of pipeline YAML that is not saved (the designer's work in progress)."""
+
+    config_yaml: str = Field(min_length=1)
+    """The pipeline; it must validate (errors answer 422 with every diagnostic)."""
