@@ -95,6 +95,11 @@ function Designer() {
       const { graph: parsed } = yamlToGraph(loaded.config_yaml, { diagram });
       setViewport(diagram?.viewport ?? null);
       doc.load(parsed, loaded.config_yaml);
+      // Where the user left the view, else the whole graph.
+      window.setTimeout(() => {
+        if (diagram?.viewport) void flow.setViewport(diagram.viewport);
+        else void flow.fitView({ padding: 0.2, maxZoom: 1.1 });
+      }, 50);
       setJob(loaded);
       setSelection({ type: "none" });
       if (loaded.active_execution_id || ACTIVE.has(loaded.status)) {
@@ -180,9 +185,11 @@ function Designer() {
     try {
       const id = await save(true);
       if (!id) return;
-      const action = await jobAction(id, "start");
-      live.start(action.execution_id);
+      // Listen before starting: a short run can be over before the answer comes back.
+      live.start(null);
       setWatching(true);
+      const action = await jobAction(id, "start");
+      live.setRun((current) => current && { ...current, executionId: current.executionId ?? action.execution_id });
       void message.success(t("messages.started"));
     } catch (error) {
       showError(error);

@@ -227,8 +227,7 @@ export default function Canvas(props: Props) {
         onNodeContextMenu={(event, node) => openMenu(event, node.id)}
         onPaneContextMenu={(event) => openMenu(event)}
         onPaneClick={() => setMenu(null)}
-        defaultViewport={initialViewport ?? undefined}
-        fitView={!initialViewport} fitViewOptions={{ maxZoom: 1.1, padding: 0.2 }}
+        defaultViewport={initialViewport ?? { x: 40, y: 40, zoom: 1 }}
         minZoom={0.2} maxZoom={2} proOptions={{ hideAttribution: true }}>
         <Background gap={18} color="#d9d9d9" />
         <Controls showInteractive={false} />

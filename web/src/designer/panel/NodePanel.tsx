@@ -8,7 +8,7 @@ import ErrorAlert from "../../components/ErrorAlert";
 import type { PipelineNode } from "../../pipeline/model";
 import { childKeys, KIND_BACKGROUNDS, KIND_COLORS, pluginIcon } from "../pluginLook";
 import type { Problem } from "../types";
-import ConfigForm from "./ConfigForm";
+import SchemaForm from "../../forms/SchemaForm";
 import PreviewTab from "./PreviewTab";
 import ProblemList from "./ProblemList";
 
@@ -62,8 +62,10 @@ export default function NodePanel({ node, plugins, problems, tab, onTab, onConfi
       <ErrorAlert error={error} onRetry={retry} />
       {loading && <Skeleton active />}
       {schema && (
-        <ConfigForm key={node.id} schema={schema} value={node.config} onChange={onConfig}
-          errors={fieldErrors} omit={["type", ...childKeys(node.plugin)]} testId="node-form" />
+        <div data-testid="node-form">
+          <SchemaForm key={node.id} schema={schema} value={node.config} onChange={onConfig} kind={node.kind} grouped
+            errors={fieldErrors} omit={["type", ...childKeys(node.plugin)]} />
+        </div>
       )}
       {!loading && !schema && !error && <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} />}
     </>

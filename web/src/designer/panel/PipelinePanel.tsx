@@ -4,7 +4,7 @@ import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { pluginSchema, type JsonSchema, type PluginSummary } from "../../api/plugins";
 import type { Problem } from "../types";
-import ConfigForm from "./ConfigForm";
+import SchemaForm from "../../forms/SchemaForm";
 import ProblemList from "./ProblemList";
 
 type Doc = Record<string, unknown>;
@@ -93,8 +93,10 @@ export default function PipelinePanel({ document, plugins, problems, onChange }:
         </Form.Item>
         {deadType && !schema && <Skeleton active paragraph={{ rows: 2 }} />}
         {deadType && schema && (
-          <ConfigForm schema={schema} value={deadLetter} omit={["type"]} testId="dead-letter-form"
-            onChange={(value) => set(["dead_letter"], { type: deadType, ...value })} />
+          <div data-testid="dead-letter-form">
+            <SchemaForm schema={schema} value={deadLetter} omit={["type"]} kind="output"
+              onChange={(value) => set(["dead_letter"], { type: deadType, ...value })} />
+          </div>
         )}
       </Form>
     </div>

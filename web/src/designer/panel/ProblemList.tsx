@@ -9,7 +9,7 @@ export default function ProblemList({ problems, testId }: { problems: Problem[];
       {problems.map((problem, index) => (
         <Alert key={index} type={problem.severity === "error" ? "error" : "warning"} showIcon
           message={problem.field ? <><code>{problem.field}</code> {problem.message}</> : problem.message}
-          description={problem.hint ?? undefined} />
+          description={problem.field ? undefined : problem.hint ?? undefined} />
       ))}
     </div>
   );

@@ -2,9 +2,13 @@
  * The numbers of the job's current run, from its live events: per stage when the engine
  * sends `data.stages` / `data.queues`, else the run's totals.
  */
-import { useCallback, useState } from "react";
+import { useCallback, useEffect, useState } from "react";
+import { listExecutions } from "../../api/jobs";
 import { useLiveEvents, type LiveEvent } from "../../api/live";
 import type { LiveRun, QueueStats, StageStats } from "../types";
+
+const DONE = new Set(["succeeded", "failed", "stopped", "cancelled"]);
+const POLL_MS = 2000;
 
 const num = (value: unknown): number | undefined => (typeof value === "number" ? value : undefined);
 
@@ -77,6 +81,25 @@ export function useLiveRun(jobId: string | null, watching: boolean) {
   }, []);
 
   useLiveEvents(watching ? jobId : null, onEvent);
+
+  // Events can be missed (a short run over before the subscription, a dropped socket):
+  // the execution's record settles the final status and counts.
+  const settled = !run || DONE.has(run.status ?? "");
+  useEffect(() => {
+    if (!watching || !jobId || settled) return undefined;
+    const timer = window.setInterval(() => {
+      listExecutions(jobId, { page_size: 1 }).then((page) => {
+        const execution = page.items[0];
+        if (!execution || !DONE.has(execution.status)) return;
+        setRun((current) => (!current || current.executionId !== execution.execution_id ? current : {
+          ...current, status: execution.status, executionId: execution.execution_id,
+          recordsRead: execution.records_read, recordsWritten: execution.records_written,
+          recordsFailed: execution.records_failed, error: execution.error_message, final: true,
+        }));
+      }, () => undefined);
+    }, POLL_MS);
+    return () => window.clearInterval(timer);
+  }, [jobId, settled, watching]);
 
   const start = useCallback((executionId: string | null) => setRun(idleRun(executionId)), []);
   const clear = useCallback(() => setRun(null), []);

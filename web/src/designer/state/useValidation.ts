@@ -66,7 +66,8 @@ export function useValidation(graph: PipelineGraph, yaml: string, yamlErrors: Pa
     const list: Problem[] = yamlErrors.map((error) => ({
       severity: "error", message: t("problems.yamlSyntax", { message: error.message }), line: error.line,
     }));
-    for (const problem of graphProblems(graph)) {
+    // A blank canvas has its own hint; "no input / no output" would only be noise there.
+    for (const problem of graph.nodes.length ? graphProblems(graph) : []) {
       list.push({
         severity: problem.severity, nodeId: problem.nodeId, edgeId: problem.edgeId,
         message: t(`pipeline:problems.${problem.code}`, { ...problem.params, defaultValue: problem.message }),
