@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from sqlalchemy import text
 
-from tests.databases import PG_CONNECTION
+from tests.databases import PG_CONNECTION, pg, pg_schema
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
@@ -92,3 +92,29 @@ def test_invalid_settings_name_the_field(any_store_client: TestClient) -> None:
     error = unknown.json()["error"]
     assert unknown.status_code == 422 and error["field"] == "type"
     assert "Did you mean `postgresql`?" in error["message"]
+
+
+def test_the_tables_of_a_saved_connection_are_listed(client: TestClient) -> None:
+    saved = client.post(
+        CONNECTIONS, json={"name": "pg-tables", "type": "postgresql", "config": PG_CONNECTION}
+    ).json()
+    with pg_schema("tables") as schema:
+        pg(f'CREATE TABLE "{schema}".orders (id int primary key); '
+           f'CREATE VIEW "{schema}".paid AS SELECT id FROM "{schema}".orders')  # fmt: skip
+        listed = client.get(f"{CONNECTIONS}/{saved['connection_id']}/tables",
+                            params={"schema": schema})  # fmt: skip
+        assert listed.status_code == 200, listed.text
+        answer = listed.json()
+        assert answer["schema"] == schema
+        assert {(item["name"], item["kind"]) for item in answer["items"]} == {
+            ("orders", "table"), ("paid", "view"),
+        }  # fmt: skip
+    default = client.get(f"{CONNECTIONS}/{saved['connection_id']}/tables").json()
+    assert default["schema"] == "public"
+
+    nowhere = {"host": "127.0.0.1", "port": 1, "database": "x", "user": "u"}
+    gone = client.post(CONNECTIONS, json={"name": "gone", "type": "postgresql",
+                                          "config": nowhere}).json()  # fmt: skip
+    failed = client.get(f"{CONNECTIONS}/{gone['connection_id']}/tables")
+    assert failed.status_code in (422, 503) and "127.0.0.1:1" in failed.json()["error"]["message"]
+    assert client.get(f"{CONNECTIONS}/nope/tables").status_code == 404

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, SecretStr, ValidationError
 
-from fustgo.engine.errors import ConfigError, FustgoError
+from fustgo.engine.errors import ConfigError, FustgoError, RetryableError
 from fustgo.plugins.catalog import CatalogFamily, catalog_of, find_family
 from fustgo.server.api.schemas.connections import (
     MASK,
@@ -25,6 +25,8 @@ from fustgo.server.api.schemas.connections import (
     ConnectionResponse,
     ConnectionTest,
     ConnectionUpdate,
+    TableItem,
+    TableList,
 )
 from fustgo.server.api.schemas.paging import MAX_PAGE
 from fustgo.server.deps import ServerState
@@ -112,6 +114,37 @@ async def test_connection(connection_id: str, state: ServerState) -> ConnectionT
 
     row = await asyncio.to_thread(load)
     return await _test(row.type, row.config, state)
+
+
+@router.get(
+    "/{connection_id}/tables",
+    response_model=TableList,
+    summary="List the tables of a saved connection",
+)
+async def list_tables(
+    connection_id: str,
+    state: ServerState,
+    schema: Annotated[str | None, Query(max_length=255)] = None,
+) -> TableList:
+    """The tables and views of one schema (the connection's default schema when none is
+    given), with the database's row estimates: what the batch job builder offers to pick."""
+
+    def load() -> ConnectionRow:
+        with state.store.session() as session:
+            return connections.get_connection(session, connection_id)
+
+    row = await asyncio.to_thread(load)
+    catalog = catalog_of(row.type, row.config, base_dir=state.settings.base_dir)
+    try:
+        async with asyncio.timeout(TEST_TIMEOUT_SECONDS), catalog:
+            chosen = schema or await catalog.default_schema()
+            tables = await catalog.tables(chosen)
+    except TimeoutError as exc:
+        raise RetryableError(
+            f"The `{row.name}` server gave no table list within {TEST_TIMEOUT_SECONDS:.0f} s; "
+            "check that it is up (Test connection), then try again."
+        ) from exc
+    return TableList(schema=chosen, items=[TableItem(**table.to_json()) for table in tables])
 
 
 async def _test(family: str, config: dict[str, Any], state: ServerState) -> ConnectionTest:

@@ -55,3 +55,25 @@ class ConnectionTest(BaseModel):
     error: str | None = None
     server: dict[str, Any] | None = None
     """Product, version, address, user, read-only, connect and round-trip times."""
+
+
+class TableItem(BaseModel):
+    """A table or view as the database's catalog describes it."""
+
+    schema_: str = Field(alias="schema", serialization_alias="schema")
+    name: str
+    kind: str
+    """`table`, `view`, `materialized view`, `partitioned table`, `foreign table`."""
+    rows_estimate: int | None
+    """From the database's statistics, never a full count; null when it has none."""
+    comment: str | None = None
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class TableList(BaseModel):
+    schema_: str = Field(alias="schema", serialization_alias="schema")
+    """The schema listed."""
+    items: list[TableItem]
+
+    model_config = ConfigDict(populate_by_name=True)
