@@ -42,7 +42,7 @@ export default function RunningJobsCard({ jobs, progress, loading }: Props) {
                   {live
                     ? t("running.detail", {
                       read: formatNumber(live.records_read), written: formatNumber(live.records_written),
-                      rate: formatRate(live.current_rate ?? live.records_per_second), elapsed: formatDuration(live.elapsed_seconds),
+                      rate: formatRate(live.records_per_second), elapsed: formatDuration(live.elapsed_seconds),
                     })
                     : t("running.waiting")}
                 </Typography.Text>

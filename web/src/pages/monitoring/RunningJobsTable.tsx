@@ -31,7 +31,7 @@ export default function RunningJobsTable({ jobs, progress, loading }: Props) {
     { title: t("running.failed"), width: 90, align: "right", render: (_, job) => formatNumber(live(job)?.records_failed) },
     { title: t("running.rate"), width: 110, align: "right", render: (_, job) => {
       const item = live(job);
-      return item ? formatRate(item.current_rate ?? item.records_per_second) : "–";
+      return item ? formatRate(item.records_per_second) : "–"; // the run's average: steadier than the last second
     } },
     { title: t("running.elapsed"), width: 120, render: (_, job) => formatDuration(live(job)?.elapsed_seconds) },
   ];
