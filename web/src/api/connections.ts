@@ -139,3 +139,15 @@ export function rememberTest(id: string, result: ConnectionTest): RememberedTest
   }
   return entry;
 }
+
+export interface TableItem {
+  schema: string;
+  name: string;
+  kind: string;
+  rows_estimate: number | null;
+  comment: string | null;
+}
+
+/** The tables and views of one schema of a saved connection (its default schema if none). */
+export const listTables = (id: string, schema?: string) =>
+  get<{ schema: string; items: TableItem[] }>(`/connections/${encodeURIComponent(id)}/tables`, { schema });

@@ -4,7 +4,7 @@ import { Alert, App, Button, Card, Checkbox, Col, Empty, Form, Input, List, Prog
 import { useEffect, useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useNavigate } from "react-router-dom";
-import { listConnections, type Connection } from "../../api/connections";
+import { listConnections, listTables, type Connection } from "../../api/connections";
 import { createJob, type Job } from "../../api/jobs";
 import ErrorAlert from "../../components/ErrorAlert";
 import { parseTables, planJobs, type PlannedJob } from "./batch/plan";
@@ -29,6 +29,9 @@ export default function BatchCreatePage() {
   const [mode, setMode] = useState("insert");
   const [conflictKey, setConflictKey] = useState<string[]>([]);
   const [outcome, setOutcome] = useState<Outcome | null>(null);
+  const [schema, setSchema] = useState("");
+  const [loadingTables, setLoadingTables] = useState(false);
+  const [tablesError, setTablesError] = useState<unknown>(null);
   const [running, setRunning] = useState(false);
 
   useEffect(() => {
@@ -49,6 +52,24 @@ export default function BatchCreatePage() {
     : []),
   // eslint-disable-next-line react-hooks/exhaustive-deps
   [source, target, namePattern, tablePattern, mode, conflictKey, tables, chosen]);
+
+  /** Fills the table list from the source's catalog (tables of the default or given schema). */
+  const loadTables = async (connectionId: string | undefined, wanted: string) => {
+    if (!connectionId) return;
+    setLoadingTables(true);
+    setTablesError(null);
+    try {
+      const listed = await listTables(connectionId, wanted || undefined);
+      const names = listed.items.filter((item) => item.kind !== "sequence")
+        .map((item) => (wanted ? `${item.schema}.${item.name}` : item.name));
+      setTablesText(names.join("\n"));
+      if (!wanted) setSchema(listed.schema);
+    } catch (caught) {
+      setTablesError(caught);
+    } finally {
+      setLoadingTables(false);
+    }
+  };
 
   const createAll = async () => {
     setRunning(true);
@@ -88,11 +109,21 @@ export default function BatchCreatePage() {
         <Col xs={24} xl={10}>
           <Form layout="vertical">
             <Form.Item label={t("batchCreate.source")} required>
-              <Select value={sourceId} onChange={setSourceId} options={options} data-testid="batch-source" placeholder={t("wizard.pickConnection")} />
+              <Select value={sourceId} options={options} data-testid="batch-source" placeholder={t("wizard.pickConnection")}
+                onChange={(value: string) => { setSourceId(value); setSchema(""); void loadTables(value, ""); }} />
             </Form.Item>
             <Form.Item label={t("batchCreate.target")} required>
               <Select value={targetId} onChange={setTargetId} options={options} data-testid="batch-target" placeholder={t("wizard.pickConnection")} />
             </Form.Item>
+            <Form.Item label={t("batchCreate.schema")}>
+              <Space.Compact style={{ width: "100%" }}>
+                <Input value={schema} onChange={(event) => setSchema(event.target.value)} data-testid="batch-schema"
+                  placeholder={t("batchCreate.schemaPlaceholder")} onPressEnter={() => void loadTables(sourceId, schema)} />
+                <Button onClick={() => void loadTables(sourceId, schema)} loading={loadingTables} disabled={!sourceId}
+                  data-testid="batch-load-tables">{t("batchCreate.loadTables")}</Button>
+              </Space.Compact>
+            </Form.Item>
+            <ErrorAlert error={tablesError} />
             <Form.Item label={t("batchCreate.tables")} required extra={t("batchCreate.tablesHelp")}>
               <Input.TextArea value={tablesText} onChange={(event) => setTablesText(event.target.value)} autoSize={{ minRows: 4, maxRows: 10 }}
                 placeholder={"orders\ncustomers\nshop.products"} data-testid="batch-tables" style={{ fontFamily: "monospace" }} />
