@@ -192,6 +192,8 @@ def test_simple_sync_flow_built_by_dragging(page: Any, console: ConsoleServer, t
     }
     # Every node valid (green) once the server checked the YAML.
     expect(page.get_by_test_id("validation-status")).to_have_attribute("data-errors", "0")
+    page.get_by_test_id("designer-layout").click()
+    expect(page.get_by_test_id("designer-undo")).to_be_enabled()
     screenshot(page, "designer-en")
     set_mode(page, "split")
     expect(page.get_by_test_id("yaml-editor")).to_be_visible()
@@ -215,6 +217,8 @@ def test_simple_sync_flow_built_by_dragging(page: Any, console: ConsoleServer, t
     assert execution["records_read"] == 5
     assert execution["records_written"] == 3
     expect(page.get_by_test_id("run-bar")).to_have_attribute("data-status", "succeeded", timeout=30_000)
+    expect(page.get_by_test_id("run-bar")).to_contain_text("3")
+    screenshot(page, "designer-run-en")
 
     page.get_by_test_id("run-job-link").click()
     page.wait_for_url(re.compile(rf"/jobs/{job_id}$"))
@@ -355,3 +359,12 @@ def test_invalid_field_marks_the_node_and_blocks_run(
     write_mode.locator(".ant-select").click()
     page.locator(".ant-select-item-option", has_text="insert").first.click()
     expect(output).to_have_attribute("data-status", re.compile("ok|warning"))
+    expect(page.get_by_test_id("yaml-pane")).to_have_count(0)
+
+    # Delete removes the selected node; Ctrl+Z brings it back.
+    node(page, "input").click()
+    page.keyboard.press("Delete")
+    expect(node(page, "input")).to_have_count(0)
+    page.get_by_test_id("canvas").click(position={"x": 20, "y": 20})
+    page.keyboard.press("Control+z")
+    expect(node(page, "input")).to_be_visible()

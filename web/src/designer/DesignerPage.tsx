@@ -3,7 +3,7 @@
  * `/designer/:jobId` edits a saved job. Palette | canvas (and/or YAML) | property panel,
  * with live validation, save/run, and the running job's numbers on the graph.
  */
-import { ReactFlowProvider, useReactFlow, type Viewport } from "@xyflow/react";
+import { ReactFlowProvider, useReactFlow } from "@xyflow/react";
 import { App, Result, Button, Spin } from "antd";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
@@ -62,7 +62,6 @@ function Designer() {
   const [job, setJob] = useState<Job | null>(null);
   const [loading, setLoading] = useState(false);
   const [loadError, setLoadError] = useState<unknown>(null);
-  const [viewport, setViewport] = useState<Viewport | null>(null);
   const [mode, setMode] = useState<DesignerMode>("visual");
   const [selection, setSelection] = useState<Selection>({ type: "none" });
   const [panelTab, setPanelTab] = useState("config");
@@ -83,7 +82,6 @@ function Designer() {
   const loadJob = useCallback(() => {
     if (!jobId) {
       setJob(null);
-      setViewport(null);
       doc.load(emptyGraph(), "");
       return;
     }
@@ -93,13 +91,10 @@ function Designer() {
     getJob(jobId).then((loaded) => {
       const diagram = asFlowDiagram(loaded.flow_diagram);
       const { graph: parsed } = yamlToGraph(loaded.config_yaml, { diagram });
-      setViewport(diagram?.viewport ?? null);
       doc.load(parsed, loaded.config_yaml);
-      // Where the user left the view, else the whole graph.
-      window.setTimeout(() => {
-        if (diagram?.viewport) void flow.setViewport(diagram.viewport);
-        else void flow.fitView({ padding: 0.2, maxZoom: 1.1 });
-      }, 50);
+      // Positions are the saved ones; the view shows the whole graph (the saved viewport was
+      // for another window size or mode, and could leave nodes out of sight).
+      window.setTimeout(() => void flow.fitView({ padding: 0.2, maxZoom: 1.1 }), 50);
       setJob(loaded);
       setSelection({ type: "none" });
       if (loaded.active_execution_id || ACTIVE.has(loaded.status)) {
@@ -313,7 +308,7 @@ function Designer() {
         {showCanvas && (
           <div className="fg-canvas-wrap">
             <Canvas graph={graph} plugins={pluginMap} byNode={validation.byNode} byEdge={validation.byEdge}
-              live={live.run} focus={focus} initialViewport={viewport} onChange={(next) => doc.apply(next)}
+              live={live.run} focus={focus} onChange={(next) => doc.apply(next)}
               onSelect={setSelection} onLayout={layout}
               onConfigure={(id) => { setPanelTab("config"); select({ type: "node", id }); }} />
             {live.run && job && (

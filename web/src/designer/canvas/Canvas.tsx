@@ -6,7 +6,7 @@
 import {
   applyEdgeChanges, applyNodeChanges, Background, Controls, MarkerType, MiniMap, ReactFlow,
   useReactFlow, type Connection, type EdgeChange, type FinalConnectionState, type NodeChange,
-  type OnSelectionChangeParams, type Viewport,
+  type OnSelectionChangeParams,
 } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
 import { App, Empty } from "antd";
@@ -36,7 +36,6 @@ interface Props {
   byEdge: Map<string, Problem[]>;
   live: LiveRun | null;
   focus: FocusRequest | null;
-  initialViewport?: Viewport | null;
   onChange: (graph: PipelineGraph) => void;
   onSelect: (selection: Selection) => void;
   onConfigure: (nodeId: string) => void;
@@ -56,7 +55,7 @@ function statsFor(live: LiveRun | null, path: string, kind: string): StageStats 
 }
 
 export default function Canvas(props: Props) {
-  const { graph, plugins, byNode, byEdge, live, focus, initialViewport, onChange, onSelect, onConfigure, onLayout } = props;
+  const { graph, plugins, byNode, byEdge, live, focus, onChange, onSelect, onConfigure, onLayout } = props;
   const { t } = useTranslation("designer");
   const { message } = App.useApp();
   const flow = useReactFlow();
@@ -227,7 +226,7 @@ export default function Canvas(props: Props) {
         onNodeContextMenu={(event, node) => openMenu(event, node.id)}
         onPaneContextMenu={(event) => openMenu(event)}
         onPaneClick={() => setMenu(null)}
-        defaultViewport={initialViewport ?? { x: 40, y: 40, zoom: 1 }}
+        defaultViewport={{ x: 40, y: 40, zoom: 1 }}
         minZoom={0.2} maxZoom={2} proOptions={{ hideAttribution: true }}>
         <Background gap={18} color="#d9d9d9" />
         <Controls showInteractive={false} />
