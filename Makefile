@@ -10,9 +10,10 @@ BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
 .PHONY: help install system-deps services run test lint format docs bench clean
+.PHONY: console web-check browser-deps node-check
 
 help: ## Show the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -39,7 +40,43 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock | system-deps
 
 install: $(VENV)/.synced ## Create .venv with FustGo and its dev tools (uv, locked versions)
 
-run: install ## Start the server (http://127.0.0.1:8080/) with a sample job ready to run; Ctrl-C stops it
+# The web console (web/): npm ci when the lock file changed (npm's own node_modules/
+# .package-lock.json is the stamp), vite build into the Python package when a source is
+# newer than the built index.html.
+WEB := web
+NPM := npm --prefix $(WEB)
+NODE_STAMP := $(WEB)/node_modules/.package-lock.json
+CONSOLE_DIR := src/fustgo/server/console
+CONSOLE_INDEX := $(CONSOLE_DIR)/index.html
+CONSOLE_SOURCES := $(shell find $(WEB)/src $(WEB)/public -type f 2>/dev/null) \
+	$(WEB)/index.html $(WEB)/package.json $(wildcard $(WEB)/vite.config.* $(WEB)/tsconfig*.json)
+
+node-check:
+	@bash scripts/check-node.sh
+
+# `npm ci` refuses a lock file without an entry for an optional package of another platform
+# that the registry could not resolve (vite's napi-windows-process-start-time; npm/cli#4828);
+# `npm install` then installs the same locked versions.
+$(NODE_STAMP): $(WEB)/package-lock.json $(WEB)/package.json | node-check
+	$(NPM) ci --no-audit --no-fund || { \
+	  echo "npm ci refused the lock file; installing with npm install instead"; \
+	  $(NPM) install --no-audit --no-fund; }
+	@touch $@
+
+$(CONSOLE_INDEX): $(NODE_STAMP) $(CONSOLE_SOURCES)
+	$(NPM) run build
+	@touch $@
+
+console: $(CONSOLE_INDEX) ## Build the web console (web/ → src/fustgo/server/console/) if stale
+
+web-check: $(NODE_STAMP) ## Type-check the web console and run its unit tests (vitest)
+	$(NPM) run typecheck
+	$(NPM) test
+
+browser-deps: ## Install Chromium (and a CJK font) for the console's browser tests, if missing
+	bash scripts/ensure-browser.sh
+
+run: install console ## Start the server with the console at http://127.0.0.1:8080/ and a sample job; Ctrl-C stops it
 	$(BIN)/fustgo serve --sample
 
 lint: install ## ruff (lint + format check) and the import layering contract
@@ -54,7 +91,7 @@ format: install ## Apply ruff's fixes and formatting
 services: ## Start the local servers the integration tests use, if one is down
 	bash scripts/ensure-services.sh
 
-test: lint services ## Lint, start services, then every test (unit, integration, e2e)
+test: lint web-check console browser-deps services ## Lint, console checks and build, start services, then every test (unit, integration, e2e, browser)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 docs: install ## Regenerate the plugin reference (docs/reference/) from the config models
@@ -67,5 +104,6 @@ bench: install services ## Benchmarks against their references (prints rows/s an
 	$(BIN)/python -m bench.database_copy
 	$(BIN)/python -m bench.kafka
 
-clean: ## Remove the virtualenvs, caches and run state
+clean: ## Remove the virtualenvs, node_modules, the console build, caches and run state
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache .fustgo examples/out
+	rm -rf $(WEB)/node_modules $(CONSOLE_DIR) tests/e2e/artifacts
