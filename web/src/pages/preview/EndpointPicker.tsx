@@ -1,6 +1,6 @@
 /** Where a preview reads: a saved connection or unsaved settings (type + connection form),
  * and a table or (sources only) a query. */
-import { Input, Segmented, Select, Skeleton, Space, Typography } from "antd";
+import { AutoComplete, Input, Segmented, Select, Skeleton, Space, Typography } from "antd";
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link } from "react-router-dom";
@@ -9,6 +9,7 @@ import type { JsonSchema } from "../../api/plugins";
 import type { DataRef } from "../../api/preview";
 import ErrorAlert from "../../components/ErrorAlert";
 import SchemaForm from "../connections/schemaForm";
+import useTableOptions from "./useTableOptions";
 
 export interface Endpoint {
   mode: "saved" | "settings";
@@ -60,6 +61,13 @@ export default function EndpointPicker({ value, onChange, connections, allowSql 
   }, [value.mode, value.type]);
 
   const what = allowSql ? value.what : "table";
+  const tables = useTableOptions(value.mode === "saved" ? value.connectionId : undefined, value.table);
+  const needle = value.table.trim().toLowerCase();
+  const tableOptions = tables
+    .map((item) => `${item.schema}.${item.name}`)
+    .filter((name) => !needle || name.toLowerCase().includes(needle))
+    .slice(0, 50)
+    .map((name) => ({ value: name }));
   return (
     <Space direction="vertical" style={{ width: "100%" }} size={10} data-testid={testid}>
       <Segmented<Endpoint["mode"]> size="small" value={value.mode} onChange={(mode) => set({ mode })}
@@ -87,8 +95,10 @@ export default function EndpointPicker({ value, onChange, connections, allowSql 
           data-testid={`${testid}-what`} />
       )}
       {what === "table" ? (
-        <Input value={value.table} onChange={(event) => set({ table: event.target.value })} placeholder={t("picker.tablePlaceholder")}
-          onPressEnter={onSubmit} data-testid={`${testid}-table`} allowClear />
+        <AutoComplete value={value.table} options={tableOptions} onChange={(table: string) => set({ table: table ?? "" })}
+          style={{ width: "100%" }}>
+          <Input placeholder={t("picker.tablePlaceholder")} onPressEnter={onSubmit} data-testid={`${testid}-table`} allowClear />
+        </AutoComplete>
       ) : (
         <Input.TextArea value={value.sql} onChange={(event) => set({ sql: event.target.value })}
           placeholder="SELECT * FROM public.orders WHERE status = 'paid'" autoSize={{ minRows: 3, maxRows: 10 }}
