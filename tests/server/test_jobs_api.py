@@ -286,3 +286,26 @@ def test_shutting_down_stops_runs_and_a_restart_resumes_them(
         assert execution["status"] == "stopped"
         written = sqlite_ids(target)
         assert written == list(range(1, len(written) + 1))
+
+
+def test_every_jobs_runs_are_listed_newest_first_with_their_job(
+    client: TestClient, tmp_path: Path
+) -> None:
+    ran = []
+    for name in ("first", "second"):
+        job = create(
+            client, counted(f"{name}.db", count=50).replace("name: counted", f"name: {name}")
+        )
+        started = client.post(f"{JOBS}/{job['job_id']}/start").json()["execution_id"]
+        wait_for(lambda: execution_ended(client, job["job_id"], started), what=f"run of {name}")  # noqa: B023
+        ran.append((name, started))
+    listed = client.get("/api/v1/executions").json()
+    assert listed["total"] == 2
+    assert [(item["job_name"], item["execution_id"]) for item in listed["items"]] == ran[::-1]
+    assert all(item["records_written"] == 40 for item in listed["items"])
+    later = listed["items"][0]["start_time"]
+    since = client.get("/api/v1/executions", params={"since": later}).json()
+    assert [item["job_name"] for item in since["items"]] == ["second"]
+    assert client.get("/api/v1/executions", params={"status": "failed"}).json()["total"] == 0
+    bad = client.get("/api/v1/executions", params={"since": "yesterday"})
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "since"

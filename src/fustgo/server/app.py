@@ -23,6 +23,7 @@ from fustgo.scheduler.core import Scheduler
 from fustgo.server.alerts.monitor import Monitor
 from fustgo.server.api import alerts as alerts_api
 from fustgo.server.api import connections, health, jobs, schedule, triggers, validate
+from fustgo.server.api import executions as executions_api
 from fustgo.server.api import logs as logs_api
 from fustgo.server.api import metrics as metrics_api
 from fustgo.server.api import plugins as plugins_api
@@ -86,7 +87,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.include_router(health.router)
-    for router in (jobs.router, validate.router, connections.router):
+    for router in (jobs.router, executions_api.router, validate.router, connections.router):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(plugins_api.router, prefix=API_PREFIX)
     app.include_router(preview_api.router, prefix=API_PREFIX)

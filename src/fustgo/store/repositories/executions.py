@@ -69,13 +69,24 @@ def get_execution(session: Session, execution_id: str) -> ExecutionRow:
 
 
 def list_executions(
-    session: Session, job_id: str, *, status: str | None = None, offset: int = 0, limit: int = 50
+    session: Session,
+    job_id: str | None,
+    *,
+    status: str | None = None,
+    since: datetime | None = None,
+    offset: int = 0,
+    limit: int = 50,
 ) -> tuple[list[ExecutionRow], int]:
-    """A job's executions, newest first, and how many there are in all."""
-    conditions = [ExecutionRow.job_id == job_id]
+    """Executions newest first (of one job, or of every job when `job_id` is None; those
+    started at or after `since`), and how many there are in all."""
+    conditions = []
+    if job_id is not None:
+        conditions.append(ExecutionRow.job_id == job_id)
     if status is not None:
         conditions.append(ExecutionRow.status == status)
-    total = session.scalar(select(func.count()).where(*conditions)) or 0
+    if since is not None:
+        conditions.append(ExecutionRow.start_time >= since)
+    total = session.scalar(select(func.count()).select_from(ExecutionRow).where(*conditions)) or 0
     rows = session.scalars(
         select(ExecutionRow)
         .where(*conditions)

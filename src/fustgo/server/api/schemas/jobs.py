@@ -170,6 +170,8 @@ class ExecutionResponse(BaseModel):
     worker_id: str | None
     summary: dict[str, Any] | None
     """The run summary (stages, rates, bottleneck), as `fustgo run` reports it."""
+    job_name: str | None = None
+    """Set in the list of every job's runs (`GET /executions`)."""
 
 
 class ExecutionList(Page):
