@@ -133,7 +133,9 @@ def node_transform(page: Any, path: str) -> str:
     return str(wrapper.evaluate("element => element.style.transform"))
 
 
-def test_simple_sync_flow_built_by_dragging(page: Any, console: ConsoleServer, tmp_path: Path) -> None:
+def test_simple_sync_flow_built_by_dragging(
+    page: Any, console: ConsoleServer, tmp_path: Path
+) -> None:
     orders = write_orders(tmp_path)
     database = tmp_path / "out" / "orders.db"
     page.goto(console.url + "/designer")
@@ -206,7 +208,10 @@ def test_simple_sync_flow_built_by_dragging(page: Any, console: ConsoleServer, t
     saved = console.api("GET", f"jobs/{job_id}").json()
     assert yaml.safe_load(saved["config_yaml"]) == expected
     assert set(saved["flow_diagram"]["positions"]) == {
-        "input", "pipeline.processors[0]", "pipeline.processors[1]", "output",
+        "input",
+        "pipeline.processors[0]",
+        "pipeline.processors[1]",
+        "output",
     }
 
     expect(page.get_by_test_id("designer-run")).to_be_enabled()
@@ -216,7 +221,9 @@ def test_simple_sync_flow_built_by_dragging(page: Any, console: ConsoleServer, t
     assert execution["status"] == "succeeded", execution
     assert execution["records_read"] == 5
     assert execution["records_written"] == 3
-    expect(page.get_by_test_id("run-bar")).to_have_attribute("data-status", "succeeded", timeout=30_000)
+    expect(page.get_by_test_id("run-bar")).to_have_attribute(
+        "data-status", "succeeded", timeout=30_000
+    )
     expect(page.get_by_test_id("run-bar")).to_contain_text("3")
     screenshot(page, "designer-run-en")
 

@@ -94,7 +94,7 @@ function Designer() {
       doc.load(parsed, loaded.config_yaml);
       // Positions are the saved ones; the view shows the whole graph (the saved viewport was
       // for another window size or mode, and could leave nodes out of sight).
-      window.setTimeout(() => void flow.fitView({ padding: 0.2, maxZoom: 1.1 }), 50);
+      window.setTimeout(() => void flow.fitView({ padding: 0.12, maxZoom: 1.1, minZoom: 0.55 }), 50);
       setJob(loaded);
       setSelection({ type: "none" });
       if (loaded.active_execution_id || ACTIVE.has(loaded.status)) {
@@ -222,7 +222,7 @@ function Designer() {
 
   const layout = useCallback(() => {
     doc.apply(layoutGraph(graph));
-    window.setTimeout(() => void flow.fitView({ padding: 0.2, maxZoom: 1.1, duration: 300 }), 50);
+    window.setTimeout(() => void flow.fitView({ padding: 0.12, maxZoom: 1.1, minZoom: 0.55, duration: 300 }), 50);
   }, [doc, flow, graph]);
 
   const addAtCenter = (item: DraggedPlugin) => {
@@ -243,7 +243,7 @@ function Designer() {
     doc.load(result.graph, text);
     doc.editYaml(text);
     setSelection({ type: "none" });
-    window.setTimeout(() => void flow.fitView({ padding: 0.2, maxZoom: 1.1 }), 50);
+    window.setTimeout(() => void flow.fitView({ padding: 0.12, maxZoom: 1.1, minZoom: 0.55 }), 50);
     void message.success(t("messages.imported", { file: fileName }));
   };
 

@@ -242,7 +242,7 @@ export default function Canvas(props: Props) {
         <ContextMenu target={menu} onClose={() => setMenu(null)}
           onConfigure={onConfigure} onDuplicate={duplicate}
           onDelete={(nodeId) => { onChange(removeNodes(graph, [nodeId])); onSelect({ type: "none" }); }}
-          onLayout={onLayout} onFit={() => void flow.fitView({ padding: 0.2, maxZoom: 1.1, duration: 300 })} />
+          onLayout={onLayout} onFit={() => void flow.fitView({ padding: 0.12, maxZoom: 1.1, minZoom: 0.55, duration: 300 })} />
       )}
     </div>
   );

@@ -56,7 +56,7 @@ export default function PropertyPanel(props: Props) {
       problems={problems.filter((problem) => !problem.nodeId && !problem.edgeId)} />
   );
   return (
-    <aside className="fg-panel" data-testid="property-panel">
+    <aside className={`fg-panel${selection.type === "node" && props.tab === "preview" ? " fg-panel-wide" : ""}`} data-testid="property-panel">
       {props.onClose && (
         <Button type="text" size="small" className="fg-panel-close" icon={<CloseOutlined />} onClick={props.onClose} aria-label={t("live.close")} />
       )}
