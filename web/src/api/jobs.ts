@@ -136,3 +136,7 @@ export interface Scheduling {
   timeout_seconds?: number | null;
   missed_runs?: "run_once" | "skip";
 }
+
+/** Every job's runs, newest first, each with its job's name (`GET /executions`). */
+export const listAllExecutions = (query: { page?: number; page_size?: number; status?: string; since?: string } = {}) =>
+  get<Page<Execution & { job_name: string | null }>>("/executions", query);

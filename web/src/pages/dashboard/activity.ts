@@ -1,16 +1,16 @@
 /**
  * What the dashboard knows about jobs and runs, loaded in one go: the jobs, the recent runs
  * of the most recently changed ones, and the last hour's throughput of the jobs that ran.
- * The server has no "all executions" endpoint, so runs are read per job (at most
- * MAX_JOBS jobs, RUNS_PER_JOB runs each).
+ * Runs come from `GET /executions` (every job's): all of today's and the last hour's, and
+ * at least the RECENT latest ones for the recent-runs list.
  */
 import dayjs from "dayjs";
-import { listExecutions, listJobs, type Execution, type JobSummary } from "../../api/jobs";
+import { listAllExecutions, listJobs, type Execution, type JobSummary } from "../../api/jobs";
 import { getJobMetrics } from "../../api/metrics";
 import { bucketThroughput, type Pair } from "../../components/charts/series";
 
-const MAX_JOBS = 30;
-const RUNS_PER_JOB = 20;
+const RECENT = 20;
+const MAX_RUNS = 500;
 export const HOUR_MS = 3600_000;
 export const STEP_SECONDS = 60;
 
@@ -34,11 +34,16 @@ export async function loadActivity(): Promise<Activity> {
   const end = Date.now();
   const start = end - HOUR_MS;
   const page = await listJobs({ page_size: 500, sort: "-updated_at" });
-  const watched = page.items.slice(0, MAX_JOBS);
-  const runLists = await Promise.all(watched.map((job) =>
-    listExecutions(job.job_id, { page_size: RUNS_PER_JOB }).then((runs) =>
-      runs.items.map((run) => ({ ...run, job_name: job.job_name })))));
-  const runs = runLists.flat().sort((a, b) => Date.parse(b.start_time) - Date.parse(a.start_time));
+  const since = Math.min(start, dayjs().startOf("day").valueOf());
+  const [todays, latest] = await Promise.all([
+    listAllExecutions({ since: new Date(since).toISOString(), page_size: MAX_RUNS }),
+    listAllExecutions({ page_size: RECENT }),
+  ]);
+  const byId = new Map<string, RunOfJob>();
+  for (const run of [...todays.items, ...latest.items]) {
+    byId.set(run.execution_id, { ...run, job_name: run.job_name ?? run.job_id });
+  }
+  const runs = [...byId.values()].sort((a, b) => Date.parse(b.start_time) - Date.parse(a.start_time));
   // Only jobs with a run touching the last hour have samples in it.
   const active = new Set(runs
     .filter((run) => run.end_time === null || Date.parse(run.end_time) >= start)
