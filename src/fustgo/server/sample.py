@@ -140,7 +140,7 @@ def _job(
         job_name=SAMPLE_JOB,
         job_type="ETL",
         description="The quick start: paid orders from two CSV files into SQLite, amounts "
-        f"in cents. Start it: POST /api/v1/jobs/{{id}}/start (seeded by {SEEDED_BY}).",
+        f"in cents. Press Start (or POST /api/v1/jobs/{{id}}/start); seeded by {SEEDED_BY}.",
         config_yaml=text,
         flow_diagram=None,
         scheduling_config=None,
