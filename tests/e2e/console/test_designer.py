@@ -194,8 +194,13 @@ def test_simple_sync_flow_built_by_dragging(
     }
     # Every node valid (green) once the server checked the YAML.
     expect(page.get_by_test_id("validation-status")).to_have_attribute("data-errors", "0")
+    # More room: the palette folded away, the graph laid out and fitted.
+    page.get_by_test_id("designer-palette-toggle").click()
+    expect(page.get_by_test_id("palette")).to_have_count(0)
     page.get_by_test_id("designer-layout").click()
-    expect(page.get_by_test_id("designer-undo")).to_be_enabled()
+    for path in ["input", "output"]:
+        expect(node(page, path)).to_be_in_viewport(ratio=1)
+    expect(page.locator(".ant-message-notice")).to_have_count(0)
     screenshot(page, "designer-en")
     set_mode(page, "split")
     expect(page.get_by_test_id("yaml-editor")).to_be_visible()

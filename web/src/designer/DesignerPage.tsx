@@ -70,6 +70,7 @@ function Designer() {
   const [starting, setStarting] = useState(false);
   const [validating, setValidating] = useState(false);
   const [fullscreen, setFullscreen] = useState(false);
+  const [paletteOpen, setPaletteOpen] = useState(true);
   const [watching, setWatching] = useState(false);
   const container = useRef<HTMLDivElement>(null);
   /** The id we navigated to right after a first save: that route change must not reload. */
@@ -295,6 +296,7 @@ function Designer() {
   return (
     <div className={`fg-designer fg-designer-${mode}`} ref={container} onKeyDown={onKeyDown} tabIndex={-1} data-testid="designer">
       <Toolbar name={name} onName={setName} dirty={doc.dirty} saved={!!job} mode={mode} onMode={setMode}
+        paletteOpen={paletteOpen} onPalette={() => setPaletteOpen((open) => !open)}
         canUndo={doc.canUndo} canRedo={doc.canRedo} onUndo={doc.undo} onRedo={doc.redo} onLayout={layout}
         onImport={importYaml} onExport={exportYaml} fullscreen={fullscreen} onFullscreen={toggleFullscreen}
         errors={validation.errors} warnings={validation.warnings} checking={validation.checking} onPickProblem={pickProblem}
@@ -302,7 +304,7 @@ function Designer() {
         running={starting} onRun={() => void run()} empty={!graph.nodes.length} />
       <div className="fg-designer-body">
         {loading && <div className="fg-designer-loading"><Spin size="large" /></div>}
-        {mode === "visual" && (
+        {mode === "visual" && paletteOpen && (
           <Palette plugins={palette.plugins} loading={palette.loading} error={palette.error} onRetry={palette.reload} onAdd={addAtCenter} />
         )}
         {showCanvas && (

@@ -16,8 +16,9 @@ import type { PluginSummary } from "../../api/plugins";
 import type { PipelineGraph, XY } from "../../pipeline/model";
 import { addNode, canConnect, connect, moveNodes, NODE_HEIGHT, NODE_WIDTH, removeNodes } from "../graph/adapter";
 import { KIND_COLORS } from "../pluginLook";
-import { PLUGIN_MIME, type DraggedPlugin, type LiveRun, type NodeStatus, type Problem, type Selection, type StageStats } from "../types";
+import { PLUGIN_MIME, type DraggedPlugin, type LiveRun, type NodeStatus, type Problem, type Selection } from "../types";
 import ContextMenu, { type MenuTarget } from "./ContextMenu";
+import { statsFor } from "./liveStats";
 import FlowEdge, { type FlowEdgeType } from "./FlowEdge";
 import PluginNode, { type PluginFlowNode } from "./PluginNode";
 
@@ -40,18 +41,6 @@ interface Props {
   onSelect: (selection: Selection) => void;
   onConfigure: (nodeId: string) => void;
   onLayout: () => void;
-}
-
-/** Per-stage numbers when the engine sends them, else the run's totals on input and output. */
-function statsFor(live: LiveRun | null, path: string, kind: string): StageStats | undefined {
-  if (!live) return undefined;
-  if (live.stages[path]) return live.stages[path];
-  if (Object.keys(live.stages).length) return undefined;
-  if (kind === "input") return { recordsOut: live.recordsRead, recordsPerSecond: live.recordsPerSecond };
-  if (kind === "output" && path === "output") {
-    return { recordsIn: live.recordsWritten, recordsOut: live.recordsWritten, recordsFailed: live.recordsFailed };
-  }
-  return undefined;
 }
 
 export default function Canvas(props: Props) {
@@ -230,7 +219,7 @@ export default function Canvas(props: Props) {
         minZoom={0.2} maxZoom={2} proOptions={{ hideAttribution: true }}>
         <Background gap={18} color="#d9d9d9" />
         <Controls showInteractive={false} />
-        <MiniMap pannable zoomable nodeColor={miniColor} />
+        <MiniMap pannable zoomable nodeColor={miniColor} style={{ width: 160, height: 100 }} />
       </ReactFlow>
       {graph.nodes.length === 0 && (
         <div className="fg-canvas-empty" data-testid="canvas-empty">

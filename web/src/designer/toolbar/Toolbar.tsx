@@ -1,7 +1,7 @@
 /** The designer's toolbar (design doc §6.3): name, mode, history, layout, files, full
  *  screen, validation, save and run. */
 import {
-  ApartmentOutlined, CaretRightOutlined, CheckOutlined, DownloadOutlined, FullscreenExitOutlined,
+  ApartmentOutlined, AppstoreAddOutlined, CaretRightOutlined, CheckOutlined, DownloadOutlined, FullscreenExitOutlined,
   FullscreenOutlined, RedoOutlined, SaveOutlined, UndoOutlined, UploadOutlined,
 } from "@ant-design/icons";
 import { Button, Divider, Input, Segmented, Space, Tag, Tooltip } from "antd";
@@ -16,6 +16,8 @@ interface Props {
   dirty: boolean;
   saved: boolean;
   mode: DesignerMode;
+  paletteOpen: boolean;
+  onPalette: () => void;
   onMode: (mode: DesignerMode) => void;
   canUndo: boolean;
   canRedo: boolean;
@@ -64,6 +66,12 @@ export default function Toolbar(props: Props) {
           { value: "split", label: <span data-testid="mode-split">{t("mode.split")}</span> },
         ]} />
       <Space size={0} className="fg-toolbar-icons">
+        {props.mode === "visual" && (
+          <Tooltip title={props.paletteOpen ? t("toolbar.hidePalette") : t("toolbar.showPalette")}>
+            <Button type={props.paletteOpen ? "text" : "default"} icon={<AppstoreAddOutlined />} onClick={props.onPalette}
+              aria-label={t("toolbar.showPalette")} aria-pressed={props.paletteOpen} data-testid="designer-palette-toggle" />
+          </Tooltip>
+        )}
         <IconButton title={t("toolbar.undo")} icon={<UndoOutlined />} onClick={props.onUndo} disabled={!props.canUndo} testId="designer-undo" />
         <IconButton title={t("toolbar.redo")} icon={<RedoOutlined />} onClick={props.onRedo} disabled={!props.canRedo} testId="designer-redo" />
         <Divider type="vertical" />
