@@ -113,6 +113,14 @@ function Designer() {
     return () => document.removeEventListener("fullscreenchange", onChange);
   }, []);
 
+  // Leaving the page with unsaved edits asks first (the browser's own prompt).
+  useEffect(() => {
+    if (!doc.dirty) return undefined;
+    const warn = (event: BeforeUnloadEvent) => event.preventDefault();
+    window.addEventListener("beforeunload", warn);
+    return () => window.removeEventListener("beforeunload", warn);
+  }, [doc.dirty]);
+
   // A selection that no longer exists (undo, YAML edit) falls back to the pipeline panel.
   useEffect(() => {
     if (selection.type === "node" && !graph.nodes.some((node) => node.id === selection.id)) setSelection({ type: "none" });
