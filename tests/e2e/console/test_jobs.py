@@ -32,8 +32,11 @@ def last_execution(console: ConsoleServer, job_id: str) -> dict[str, Any] | None
 
 
 def choose(page: Any, test_id: str, option: str) -> None:
-    """Picks the option whose label starts with `option` in the antd Select marked `test_id`."""
+    """Picks the option whose label starts with `option` in the antd Select marked `test_id`
+    (typed into its search first: the option list is virtual, so an option far down the
+    list is not in the page until the list is filtered or scrolled)."""
     page.get_by_test_id(test_id).click()
+    page.keyboard.type(option)
     page.locator(
         ".ant-select-dropdown:not(.ant-select-dropdown-hidden) "
         f".ant-select-item-option[title^='{option}']"

@@ -1,23 +1,11 @@
-/** Every setting of the plugin: the shared schema form when it exists, else the block as YAML. */
-import { Alert, Input, Spin } from "antd";
-import { lazy, Suspense, useEffect, useState, type ComponentType } from "react";
+/** Every setting of the plugin: the form from its schema, or the block as YAML when the
+ * schema cannot be loaded. */
+import { Alert, Input } from "antd";
+import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { parse, stringify } from "yaml";
 import { pluginSchema, type JsonSchema, type PluginKind } from "../../../api/plugins";
-
-interface SchemaFormProps {
-  schema: JsonSchema;
-  value: Record<string, unknown>;
-  onChange: (value: Record<string, unknown>) => void;
-  errors?: Record<string, string>;
-  omit?: string[];
-  grouped?: boolean;
-}
-
-// Another helper writes the form; a glob import lets the wizard build with or without it.
-const forms = import.meta.glob<{ default: ComponentType<SchemaFormProps> }>("../../../forms/SchemaForm.tsx");
-const loadForm = Object.values(forms)[0];
-const SchemaForm = loadForm ? lazy(loadForm) : null;
+import SchemaForm from "../../../forms/SchemaForm";
 
 interface Props {
   kind: PluginKind;
@@ -64,16 +52,15 @@ function YamlBlock({ value, onChange, testId }: Omit<Props, "kind" | "plugin">) 
 export default function AdvancedSettings({ kind, plugin, value, onChange, testId }: Props) {
   const [schema, setSchema] = useState<JsonSchema | null>(null);
   useEffect(() => {
-    if (!SchemaForm) return;
     let live = true;
     pluginSchema(kind, plugin).then((found) => live && setSchema(found)).catch(() => live && setSchema(null));
     return () => { live = false; };
   }, [kind, plugin]);
-  if (SchemaForm && schema) {
+  if (schema) {
     return (
-      <Suspense fallback={<Spin />}>
-        <div data-testid={testId}><SchemaForm schema={schema} value={value} onChange={onChange} omit={["type"]} grouped /></div>
-      </Suspense>
+      <div data-testid={testId}>
+        <SchemaForm schema={schema} value={value} onChange={onChange} omit={["type"]} kind={kind} grouped />
+      </div>
     );
   }
   return <YamlBlock value={value} onChange={onChange} testId={testId} />;
