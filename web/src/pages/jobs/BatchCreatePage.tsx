@@ -140,7 +140,7 @@ export default function BatchCreatePage() {
                 <Input value={namePattern} onChange={(event) => setNamePattern(event.target.value)} data-testid="batch-name-pattern" style={{ width: 220 }} />
               </Form.Item>
               <Form.Item label={t("batchCreate.tablePattern")}>
-                <Input value={tablePattern} onChange={(event) => setTablePattern(event.target.value)} style={{ width: 200 }} />
+                <Input value={tablePattern} onChange={(event) => setTablePattern(event.target.value)} style={{ width: 200 }} data-testid="batch-table-pattern" />
               </Form.Item>
             </Space>
             <Space size={16} wrap>
