@@ -356,6 +356,13 @@ def test_invalid_field_marks_the_node_and_blocks_run(
     expect(page.locator(".ant-tooltip", has_text="write.mode")).to_be_visible()
     expect(page.locator(".ant-tooltip", has_text="sometimes")).to_be_visible()
 
+    # YAML mode underlines the same error where the server found it.
+    set_mode(page, "yaml")
+    underline = page.locator("[data-testid=yaml-editor] .cm-lintRange-error").first
+    expect(underline).to_be_visible()
+    expect(underline).to_contain_text("sometimes")
+    set_mode(page, "visual")
+
     run = page.get_by_test_id("designer-run")
     expect(run).to_be_disabled()
     page.mouse.move(0, 0)
