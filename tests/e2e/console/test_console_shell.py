@@ -15,7 +15,7 @@ pytestmark = pytest.mark.e2e
 
 PAGES = [
     ("Dashboard", "仪表盘", "/"),
-    ("Jobs", "作业", "/jobs"),
+    ("Jobs", "任务", "/jobs"),
     ("Designer", "设计器", "/designer"),
     ("Data preview", "数据预览", "/preview"),
     ("Monitoring", "监控", "/monitoring"),
@@ -68,7 +68,7 @@ def test_the_language_switch_is_remembered(page: Any, console: ConsoleServer) ->
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
     screenshot(page, "shell-zh-CN")
     page.reload()
-    expect_page(page, "作业")
+    expect_page(page, "任务")
     for _label, chinese, _path in PAGES:
         expect(menu(page)).to_contain_text(chinese)
     choose_language(page, "English")
