@@ -56,6 +56,7 @@ def test_a_running_job_is_watched_and_steered_from_the_console(
         expect(page.get_by_test_id("node-output")).to_be_visible()
         page.get_by_test_id("designer-run").click()
         expect(page.get_by_test_id("run-bar")).to_have_attribute("data-status", "running")
+        expect(page.get_by_test_id("designer-stop")).to_be_visible()  # Stop takes Run's place
         rates = page.get_by_test_id("edge-rate")
         expect(rates).to_have_count(2, timeout=15_000)
         for index in range(2):

@@ -202,6 +202,16 @@ function Designer() {
     }
   }, [live, message, save, showError, t]);
 
+  const stop = useCallback(async () => {
+    if (!job) return;
+    try {
+      await jobAction(job.job_id, "stop");
+      void message.info(t("messages.stopping"));
+    } catch (error) {
+      showError(error);
+    }
+  }, [job, message, showError, t]);
+
   const validateNow = useCallback(async () => {
     setValidating(true);
     try {
@@ -309,7 +319,8 @@ function Designer() {
         onImport={importYaml} onExport={exportYaml} fullscreen={fullscreen} onFullscreen={toggleFullscreen}
         errors={validation.errors} warnings={validation.warnings} checking={validation.checking} onPickProblem={pickProblem}
         validating={validating} onValidate={() => void validateNow()} saving={saving} onSave={() => void save()}
-        running={starting} onRun={() => void run()} empty={!graph.nodes.length} />
+        running={starting} onRun={() => void run()}
+        active={!!job && ACTIVE.has(live.run?.status ?? "")} onStop={() => void stop()} empty={!graph.nodes.length} />
       <div className="fg-designer-body">
         {loading && <div className="fg-designer-loading"><Spin size="large" /></div>}
         {mode === "visual" && paletteOpen && (

@@ -2,7 +2,7 @@
  *  screen, validation, save and run. */
 import {
   ApartmentOutlined, AppstoreAddOutlined, CaretRightOutlined, CheckOutlined, DownloadOutlined, FullscreenExitOutlined,
-  FullscreenOutlined, RedoOutlined, SaveOutlined, UndoOutlined, UploadOutlined,
+  FullscreenOutlined, RedoOutlined, SaveOutlined, StopOutlined, UndoOutlined, UploadOutlined,
 } from "@ant-design/icons";
 import { Button, Divider, Input, Segmented, Space, Tag, Tooltip } from "antd";
 import { useRef, type ReactNode } from "react";
@@ -38,6 +38,9 @@ interface Props {
   onSave: () => void;
   running: boolean;
   onRun: () => void;
+  /** A run of this job is going on: Stop takes Run's place. */
+  active: boolean;
+  onStop: () => void;
   empty: boolean;
 }
 
@@ -95,14 +98,22 @@ export default function Toolbar(props: Props) {
       <Button icon={<SaveOutlined />} loading={props.saving} onClick={props.onSave} data-testid="designer-save">
         {t("toolbar.save")}
       </Button>
-      <Tooltip title={runBlocked ?? t("toolbar.runHelp")} placement="bottomRight">
-        <span className="fg-run-wrap" data-testid="designer-run-wrap" data-reason={runBlocked ?? ""}>
-          <Button type="primary" icon={<CaretRightOutlined />} loading={props.running} disabled={!!runBlocked}
-            onClick={props.onRun} data-testid="designer-run" style={runBlocked ? { pointerEvents: "none" } : undefined}>
-            {t("toolbar.run")}
+      {props.active ? (
+        <Tooltip title={t("toolbar.stopHelp")} placement="bottomRight">
+          <Button danger icon={<StopOutlined />} onClick={props.onStop} data-testid="designer-stop">
+            {t("toolbar.stop")}
           </Button>
-        </span>
-      </Tooltip>
+        </Tooltip>
+      ) : (
+        <Tooltip title={runBlocked ?? t("toolbar.runHelp")} placement="bottomRight">
+          <span className="fg-run-wrap" data-testid="designer-run-wrap" data-reason={runBlocked ?? ""}>
+            <Button type="primary" icon={<CaretRightOutlined />} loading={props.running} disabled={!!runBlocked}
+              onClick={props.onRun} data-testid="designer-run" style={runBlocked ? { pointerEvents: "none" } : undefined}>
+              {t("toolbar.run")}
+            </Button>
+          </span>
+        </Tooltip>
+      )}
     </div>
   );
 }
