@@ -207,6 +207,14 @@ def test_simple_sync_flow_built_by_dragging(
     assert yaml.safe_load(yaml_text(page)) == expected
     set_mode(page, "visual")
 
+    # The records after the filter, previewed before the pipeline is ever saved.
+    panel = open_node(page, "pipeline.processors[0]")
+    panel.locator('.ant-tabs-tab[data-node-key="preview"]').click()
+    page.get_by_test_id("preview-run").click()
+    expect(page.get_by_test_id("preview-count")).to_contain_text("3 records here")
+    expect(page.get_by_test_id("preview-table")).to_contain_text("order_id")
+    assert console.api("GET", "jobs", params={"q": "designer-e2e-sync"}).json()["total"] == 0
+
     page.get_by_test_id("designer-save").click()
     page.wait_for_url(re.compile(r"/designer/[0-9a-f]+$"))
     job_id = page.url.rsplit("/", 1)[1]

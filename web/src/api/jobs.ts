@@ -110,10 +110,6 @@ export const listExecutions = (jobId: string, query: { page?: number; page_size?
 /** Checks a pipeline's YAML as `fustgo validate` does; never throws for a bad pipeline. */
 export const validateYaml = (configYaml: string) => post<ValidationResult>("/validate", { config_yaml: configYaml });
 
-/** The job's pipeline on its first records (what each stage handed on), writing nothing. */
-export const runJobPreview = (jobId: string, limit = 20) =>
-  post<Record<string, unknown>>(`/jobs/${jobId}/run-preview`, { limit });
-
 /** The job statuses from which each action is allowed (store/lifecycle.py `ACTIONS`). */
 export const ACTION_FROM: Record<"start" | "stop" | "pause" | "resume" | "edit" | "delete", JobStatus[]> = {
   start: ["ready", "succeeded", "failed", "stopped"],
@@ -140,3 +136,8 @@ export interface Scheduling {
 /** Every job's runs, newest first, each with its job's name (`GET /executions`). */
 export const listAllExecutions = (query: { page?: number; page_size?: number; status?: string; since?: string } = {}) =>
   get<Page<Execution & { job_name: string | null }>>("/executions", query);
+
+/** An unsaved pipeline on its first records, writing nothing (`POST /preview/run`); a YAML
+ * with errors is refused (422) with the diagnostics in the error's details. */
+export const previewDraft = (configYaml: string, limit = 20) =>
+  post<Record<string, unknown>>("/preview/run", { config_yaml: configYaml, limit });

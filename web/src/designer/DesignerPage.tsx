@@ -178,11 +178,7 @@ function Designer() {
     }
   }, [doc, flow, graph, job, message, navigate, showError, t]);
 
-  const ensureSaved = useCallback(async () => {
-    if (job && !doc.dirty) return job.job_id;
-    void message.info(t("messages.savingForPreview"));
-    return save(true);
-  }, [doc.dirty, job, message, save, t]);
+  const draftYaml = useCallback(() => doc.yaml, [doc.yaml]);
 
   const run = useCallback(async () => {
     setStarting(true);
@@ -340,7 +336,7 @@ function Designer() {
         {showYaml && <YamlPane value={doc.yaml} onChange={doc.editYaml} diagnostics={serverDiagnostics} />}
         {showPanel && (
           <PropertyPanel graph={graph} selection={selection} plugins={palette.plugins} problems={validation.problems}
-            tab={panelTab} onTab={setPanelTab} ensureSaved={ensureSaved}
+            tab={panelTab} onTab={setPanelTab} draftYaml={draftYaml}
             onConfig={(id, config) => doc.apply((current) => updateNodeConfig(current, id, config), `${id}:config`)}
             onPlugin={(id, plugin) => doc.apply((current) => setNodePlugin(current, id, plugin))}
             onDeleteNode={(id) => { doc.apply((current) => removeNodes(current, [id])); setSelection({ type: "none" }); }}

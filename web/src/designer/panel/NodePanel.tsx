@@ -21,7 +21,8 @@ interface Props {
   onConfig: (config: Record<string, unknown>) => void;
   onPlugin: (plugin: string) => void;
   onDelete: () => void;
-  ensureSaved: () => Promise<string | null>;
+  /** The pipeline as it is now in the designer (saved or not), for previews. */
+  draftYaml: () => string;
 }
 
 function useSchema(kind: PipelineNode["kind"], plugin: string) {
@@ -40,7 +41,7 @@ function useSchema(kind: PipelineNode["kind"], plugin: string) {
   return { ...state, retry: () => setAttempt((value) => value + 1) };
 }
 
-export default function NodePanel({ node, plugins, problems, tab, onTab, onConfig, onPlugin, onDelete, ensureSaved }: Props) {
+export default function NodePanel({ node, plugins, problems, tab, onTab, onConfig, onPlugin, onDelete, draftYaml }: Props) {
   const { t } = useTranslation("designer");
   const info = plugins.find((item) => item.kind === node.kind && item.name === node.plugin);
   const { schema, error, loading, retry } = useSchema(node.kind, node.plugin);
@@ -92,7 +93,7 @@ export default function NodePanel({ node, plugins, problems, tab, onTab, onConfi
       <ProblemList problems={problems} testId="node-problems" />
       <Tabs activeKey={tab} onChange={onTab} size="small" items={[
         { key: "config", label: t("panel.config"), children: config },
-        { key: "preview", label: t("panel.preview"), children: <PreviewTab node={node} ensureSaved={ensureSaved} />, disabled: !node.plugin },
+        { key: "preview", label: t("panel.preview"), children: <PreviewTab node={node} draftYaml={draftYaml} />, disabled: !node.plugin },
       ]} />
     </div>
   );

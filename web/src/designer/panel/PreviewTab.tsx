@@ -1,13 +1,13 @@
 /**
- * What reaches one node on the job's first records (`POST /jobs/{id}/run-preview`): the
- * pipeline runs without writing, and the records at this node's point are shown with their
- * column types. Needs a saved job: the designer saves first.
+ * What reaches one node on the input's first records (`POST /preview/run`): the pipeline as
+ * it is now in the designer, saved or not, runs without writing, and the records at this
+ * node's point are shown with their column types.
  */
 import { EyeOutlined } from "@ant-design/icons";
 import { Alert, Button, Empty, InputNumber, Space, Table, Tag, Typography } from "antd";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
-import { runJobPreview } from "../../api/jobs";
+import { previewDraft } from "../../api/jobs";
 import ErrorAlert from "../../components/ErrorAlert";
 import { formatNumber } from "../../lib/format";
 import type { PipelineNode } from "../../pipeline/model";
@@ -21,10 +21,10 @@ function cell(value: unknown): string {
 
 interface Props {
   node: PipelineNode;
-  ensureSaved: () => Promise<string | null>;
+  draftYaml: () => string;
 }
 
-export default function PreviewTab({ node, ensureSaved }: Props) {
+export default function PreviewTab({ node, draftYaml }: Props) {
   const { t } = useTranslation("designer");
   const [limit, setLimit] = useState(20);
   const [loading, setLoading] = useState(false);
@@ -35,9 +35,7 @@ export default function PreviewTab({ node, ensureSaved }: Props) {
     setLoading(true);
     setError(null);
     try {
-      const jobId = await ensureSaved();
-      if (!jobId) return;
-      setResult((await runJobPreview(jobId, limit)) as RunPreview);
+      setResult((await previewDraft(draftYaml(), limit)) as RunPreview);
     } catch (failure) {
       setError(failure);
     } finally {

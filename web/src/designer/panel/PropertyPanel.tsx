@@ -16,7 +16,8 @@ interface Props {
   problems: Problem[];
   tab: string;
   onTab: (tab: string) => void;
-  ensureSaved: () => Promise<string | null>;
+  /** The pipeline as it is now in the designer (saved or not), for previews. */
+  draftYaml: () => string;
   onConfig: (nodeId: string, config: Record<string, unknown>) => void;
   onPlugin: (nodeId: string, plugin: string) => void;
   onDeleteNode: (nodeId: string) => void;
@@ -37,7 +38,7 @@ export default function PropertyPanel(props: Props) {
         <NodePanel key={node.id} node={node} plugins={plugins} tab={props.tab} onTab={props.onTab}
           problems={problems.filter((problem) => problem.nodeId === node.id && !problem.edgeId)}
           onConfig={(config) => props.onConfig(node.id, config)} onPlugin={(plugin) => props.onPlugin(node.id, plugin)}
-          onDelete={() => props.onDeleteNode(node.id)} ensureSaved={props.ensureSaved} />
+          onDelete={() => props.onDeleteNode(node.id)} draftYaml={props.draftYaml} />
       );
     }
   } else if (selection.type === "edge") {
