@@ -14,14 +14,14 @@ from tests.e2e.console.conftest import ConsoleServer, screenshot
 pytestmark = pytest.mark.e2e
 
 PAGES = [
-    ("Dashboard", "仪表盘", "/"),
-    ("Jobs", "任务", "/jobs"),
-    ("Designer", "设计器", "/designer"),
-    ("Data preview", "数据预览", "/preview"),
-    ("Monitoring", "监控", "/monitoring"),
-    ("Alerts", "告警", "/alerts"),
-    ("Connections", "数据源连接", "/connections"),
-    ("Plugins", "插件", "/plugins"),
+    ("Dashboard", "仪表盘", "/", "dashboard-page"),
+    ("Jobs", "任务", "/jobs", "jobs-page"),
+    ("Designer", "设计器", "/designer", "designer"),
+    ("Data preview", "数据预览", "/preview", "preview-page"),
+    ("Monitoring", "监控", "/monitoring", "monitoring-page"),
+    ("Alerts", "告警", "/alerts", "alerts-page"),
+    ("Connections", "数据源连接", "/connections", "connections-page"),
+    ("Plugins", "插件", "/plugins", "plugins-page"),
 ]
 
 
@@ -53,10 +53,11 @@ def test_the_console_loads_at_the_root(page: Any, console: ConsoleServer) -> Non
 
 def test_the_menu_reaches_every_page(page: Any, console: ConsoleServer) -> None:
     page.goto(console.url + "/")
-    for label, _chinese, path in PAGES:
+    for label, _chinese, path, root in PAGES:
         menu(page).get_by_role("link", name=label, exact=True).click()
         expect(page).to_have_url(console.url + path)
         expect_page(page, label)
+        expect(page.get_by_test_id(root)).to_be_visible()
         screenshot(page, f"shell-page-{path.strip('/') or 'dashboard'}")
 
 
@@ -69,7 +70,7 @@ def test_the_language_switch_is_remembered(page: Any, console: ConsoleServer) ->
     screenshot(page, "shell-zh-CN")
     page.reload()
     expect_page(page, "任务")
-    for _label, chinese, _path in PAGES:
+    for _label, chinese, _path, _root in PAGES:
         expect(menu(page)).to_contain_text(chinese)
     choose_language(page, "English")
     expect_page(page, "Jobs")
