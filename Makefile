@@ -54,13 +54,10 @@ CONSOLE_SOURCES := $(shell find $(WEB)/src $(WEB)/public -type f 2>/dev/null) \
 node-check:
 	@bash scripts/check-node.sh
 
-# `npm ci` refuses a lock file without an entry for an optional package of another platform
-# that the registry could not resolve (vite's napi-windows-process-start-time; npm/cli#4828);
-# `npm install` then installs the same locked versions.
+# vite stays at 8.3: 8.4 adds an optional Windows-only package that our registry does not
+# serve, so its lock file cannot be complete and `npm ci` refuses it.
 $(NODE_STAMP): $(WEB)/package-lock.json $(WEB)/package.json | node-check
-	$(NPM) ci --no-audit --no-fund || { \
-	  echo "npm ci refused the lock file; installing with npm install instead"; \
-	  $(NPM) install --no-audit --no-fund; }
+	$(NPM) ci --no-audit --no-fund
 	@touch $@
 
 $(CONSOLE_INDEX): $(NODE_STAMP) $(CONSOLE_SOURCES)
