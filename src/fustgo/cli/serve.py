@@ -90,6 +90,6 @@ def _print_sample(seed: SampleSeed, base: str) -> None:
     )
     for diagnostic in seed.diagnostics:
         typer.echo(f"  {diagnostic.get('severity', '')}: {diagnostic.get('message', '')}")
-    typer.echo("Start it, then watch its executions:")
+    typer.echo(f"Start it in the console ({base}/jobs/{seed.job_id}), or with curl:")
     typer.echo(f"  curl -X POST {jobs}/start")
     typer.echo(f"  curl {jobs}/executions")
