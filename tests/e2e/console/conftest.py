@@ -345,3 +345,20 @@ def screenshot(page: Any, name: str, *, full_page: bool = False) -> Path:
     path = ARTIFACTS / f"{artifact_name(name)}.png"
     page.screenshot(path=str(path), full_page=full_page)
     return path
+
+
+OPEN_DROPDOWN = ".ant-select-dropdown:not(.ant-select-dropdown-hidden)"
+
+
+def choose(page: Any, test_id: str, option: str) -> None:
+    """Pick, in the antd Select marked `test_id`, the option whose title (or text) starts
+    with `option`. The text is typed first: a searchable Select's option list is virtual, so
+    an option far down is not in the page until the list is filtered. Waits for the list to
+    close, so that the next Select's list is not taken for this one while it fades out."""
+    page.get_by_test_id(test_id).click()
+    page.keyboard.type(option)
+    options = page.locator(f"{OPEN_DROPDOWN} .ant-select-item-option")
+    by_title = options.and_(page.locator(f"[title^='{option}']"))
+    by_text = options.filter(has_text=re.compile("^" + re.escape(option)))
+    by_title.or_(by_text).first.click()
+    expect(page.locator(OPEN_DROPDOWN)).to_have_count(0)

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.databases import PG_CONNECTION, pg, pg_schema
-from tests.e2e.console.conftest import ConsoleServer, screenshot
+from tests.e2e.console.conftest import ConsoleServer, choose, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -29,15 +29,6 @@ def schemas() -> Iterator[tuple[str, str]]:
             f"INSERT INTO \"{source}\".customers VALUES (1, 'ann'), (2, 'bob')"
         )
         yield source, target
-
-
-def choose(page: Any, test_id: str, option: str) -> None:
-    page.get_by_test_id(test_id).click()
-    page.keyboard.type(option)
-    page.locator(
-        ".ant-select-dropdown:not(.ant-select-dropdown-hidden) "
-        f".ant-select-item-option[title^='{option}']"
-    ).first.click()
 
 
 def wait_for_run(console: ConsoleServer, job_id: str) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.cli_runner import REPO
-from tests.e2e.console.conftest import ConsoleServer, screenshot
+from tests.e2e.console.conftest import ConsoleServer, choose, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -29,18 +29,6 @@ def sample_job(console: ConsoleServer) -> dict[str, Any]:
 def last_execution(console: ConsoleServer, job_id: str) -> dict[str, Any] | None:
     runs = console.api("GET", f"jobs/{job_id}/executions").json()["items"]
     return runs[0] if runs else None
-
-
-def choose(page: Any, test_id: str, option: str) -> None:
-    """Picks the option whose label starts with `option` in the antd Select marked `test_id`
-    (typed into its search first: the option list is virtual, so an option far down the
-    list is not in the page until the list is filtered or scrolled)."""
-    page.get_by_test_id(test_id).click()
-    page.keyboard.type(option)
-    page.locator(
-        ".ant-select-dropdown:not(.ant-select-dropdown-hidden) "
-        f".ant-select-item-option[title^='{option}']"
-    ).first.click()
 
 
 def number(text: str) -> int:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.console.conftest import ConsoleServer, screenshot
+from tests.e2e.console.conftest import ConsoleServer, choose, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -40,15 +40,6 @@ def run_sample_once(console: ConsoleServer) -> dict[str, Any]:
             return job
         time.sleep(0.2)
     raise AssertionError(f"the sample run did not end in {RUN_TIMEOUT}s: {runs}")
-
-
-def choose(page: Any, test_id: str, option: str) -> None:
-    """Picks `option` in the antd Select marked `test_id`."""
-    page.get_by_test_id(test_id).click()
-    page.locator(
-        ".ant-select-dropdown:not(.ant-select-dropdown-hidden) .ant-select-item-option",
-        has_text=option,
-    ).first.click()
 
 
 def test_the_dashboard_counts_the_sample_job(page: Any, console: ConsoleServer) -> None:

@@ -109,11 +109,11 @@ export default function BatchCreatePage() {
         <Col xs={24} xl={10}>
           <Form layout="vertical">
             <Form.Item label={t("batchCreate.source")} required>
-              <Select value={sourceId} options={options} data-testid="batch-source" placeholder={t("wizard.pickConnection")}
+              <Select showSearch optionFilterProp="label" value={sourceId} options={options} data-testid="batch-source" placeholder={t("wizard.pickConnection")}
                 onChange={(value: string) => { setSourceId(value); setSchema(""); void loadTables(value, ""); }} />
             </Form.Item>
             <Form.Item label={t("batchCreate.target")} required>
-              <Select value={targetId} onChange={setTargetId} options={options} data-testid="batch-target" placeholder={t("wizard.pickConnection")} />
+              <Select showSearch optionFilterProp="label" value={targetId} onChange={setTargetId} options={options} data-testid="batch-target" placeholder={t("wizard.pickConnection")} />
             </Form.Item>
             <Form.Item label={t("batchCreate.schema")}>
               <Space.Compact style={{ width: "100%" }}>
