@@ -105,6 +105,30 @@ def test_the_detail_shows_the_run_its_counts_and_its_logs(
     expect(lines.first).to_be_visible()
 
 
+def test_the_schedule_is_changed_in_the_job_detail(page: Any, console: ConsoleServer) -> None:
+    job = sample_job(console)
+    page.goto(f"{console.url}/jobs/{job['job_id']}")
+    card = page.get_by_test_id("job-schedule-card")
+    expect(card).to_contain_text("Manual")
+    card.get_by_test_id("schedule-edit").click()
+    page.get_by_test_id("wizard-schedule").get_by_text("Cron", exact=True).click()
+    page.get_by_test_id("wizard-cron").fill("0 3 1 1 *")  # far off: it must not fire here
+    expect(page.get_by_test_id("wizard-next-runs")).to_be_visible()
+    page.get_by_test_id("schedule-save").click()
+    expect(card).to_contain_text("0 3 1 1 *")
+    saved = console.api("GET", f"jobs/{job['job_id']}").json()
+    assert saved["scheduling"]["cron"] == "0 3 1 1 *"
+    assert len(saved["next_runs"]) == 5
+    first = saved["next_runs"][0]  # the page shows it in the browser's zone, UTC here
+    expect(card).to_contain_text(first[:10] + " 03:00:00")
+
+    card.get_by_test_id("schedule-edit").click()
+    page.get_by_test_id("wizard-schedule").get_by_text("Manual", exact=True).click()
+    page.get_by_test_id("schedule-save").click()
+    expect(card).to_contain_text("None scheduled")
+    assert console.api("GET", f"jobs/{job['job_id']}").json()["scheduling"] is None
+
+
 def test_the_pages_in_chinese(page: Any, console: ConsoleServer) -> None:
     job = sample_job(console)
     page.goto(console.url + "/jobs?lang=zh-CN")

@@ -114,7 +114,7 @@ export default function JobDetailPage() {
       <Card>
         <Tabs activeKey={tab} onChange={setTab} items={[
           { key: "overview", label: <span data-testid="tab-overview">{t("tab.overview")}</span>,
-            children: <OverviewTab job={job} live={live} last={last} schedule={schedule} /> },
+            children: <OverviewTab job={job} live={live} last={last} schedule={schedule} onScheduleSaved={() => void loadJob()} /> },
           { key: "executions", label: <span data-testid="tab-executions">{t("tab.executions")} ({executions?.total ?? 0})</span>,
             children: <ExecutionsTab data={executions} loading={execLoading} page={execPage} pageSize={EXEC_PAGE} onPage={(page) => setExecPage(page)} /> },
           { key: "logs", label: <span data-testid="tab-logs">{t("tab.logs")}</span>,

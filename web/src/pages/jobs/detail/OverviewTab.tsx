@@ -1,8 +1,9 @@
 /** The job at a glance: live progress while it runs, the last run, its schedule, its findings. */
 import { Alert, Card, Col, Descriptions, Empty, List, Progress, Row, Statistic, Tag, Typography } from "antd";
 import { useTranslation } from "react-i18next";
-import type { Execution, Job } from "../../../api/jobs";
+import type { Execution, Job, Scheduling } from "../../../api/jobs";
 import type { JobSchedule } from "../../../api/schedule";
+import ScheduleEditor from "./ScheduleEditor";
 import StatusTag from "../../../components/StatusTag";
 import { formatBytes, formatDuration, formatNumber, formatRate, formatTime } from "../../../lib/format";
 import { durationSeconds } from "./ExecutionsTab";
@@ -28,6 +29,8 @@ interface Props {
   live: LiveProgress | null;
   last: Execution | null;
   schedule: JobSchedule | null;
+  /** After the schedule was changed here: reload the job and its schedule. */
+  onScheduleSaved: () => void;
 }
 
 function Counters({ read, written, filtered, failed }: { read: number; written: number; filtered: number; failed: number }) {
@@ -43,7 +46,7 @@ function Counters({ read, written, filtered, failed }: { read: number; written: 
   );
 }
 
-export default function OverviewTab({ job, live, last, schedule }: Props) {
+export default function OverviewTab({ job, live, last, schedule, onScheduleSaved }: Props) {
   const { t } = useTranslation("jobs");
   const running = job.status === "running" || job.status === "paused";
   const showLive = running && live && !live.final;
@@ -95,7 +98,8 @@ export default function OverviewTab({ job, live, last, schedule }: Props) {
         </Card>
       </Col>
       <Col xs={24} xl={10}>
-        <Card size="small" title={t("overview.schedule")} data-testid="job-schedule-card">
+        <Card size="small" title={t("overview.schedule")} data-testid="job-schedule-card"
+          extra={<ScheduleEditor jobId={job.job_id} scheduling={schedule?.scheduling ?? (job.scheduling as Scheduling | null)} onSaved={onScheduleSaved} />}>
           <Descriptions size="small" column={1}>
             <Descriptions.Item label={t("schedule.kind")}>
               {schedule?.scheduling.cron ? <Tag color="purple" style={{ fontFamily: "monospace" }}>{schedule.scheduling.cron}</Tag>
