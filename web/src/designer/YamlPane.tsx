@@ -1,4 +1,4 @@
-/** The YAML side of the designer: the CodeMirror editor (designer/yaml, another helper's)
+/** The YAML side of the designer: the CodeMirror editor (designer/yaml/YamlEditor)
  *  with syntax errors and the server's diagnostics underlined. */
 import type { Diagnostic } from "../api/jobs";
 import YamlEditor from "./yaml/YamlEditor";
