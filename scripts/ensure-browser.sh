@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=()
 [[ -x /usr/bin/chromium ]] || packages+=(chromium)
-if command -v fc-list >/dev/null && [[ -z "$(fc-list :lang=zh family 2>/dev/null)" ]]; then
+if ! command -v fc-list >/dev/null || [[ -z "$(fc-list :lang=zh family 2>/dev/null)" ]]; then
   packages+=(fonts-wqy-microhei)
 fi
 (( ${#packages[@]} )) || exit 0
