@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.cli_runner import fustgo_command
+from tests.cli_runner import fustgo_command, run_fustgo
 from tests.server.conftest import head_revision
 from tests.server.pipelines import counted
 
@@ -89,3 +89,16 @@ def test_serve_refuses_an_invalid_main_config(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "`db.type: postgresql` needs `db.url`" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("sample", [False, True])
+def test_a_store_that_is_down_is_one_line_not_a_traceback(tmp_path: Path, sample: bool) -> None:
+    (tmp_path / "fustgo.yaml").write_text(
+        "db:\n  type: postgresql\n  url: postgresql://nobody@127.0.0.1:1/nowhere\n"
+    )
+    args = ["serve", "--port", str(free_port()), *(["--sample"] if sample else [])]
+    result = run_fustgo(*args, cwd=tmp_path, timeout=60)
+    assert result.exit_code == 1
+    assert "Traceback" not in result.stderr
+    assert "Cannot migrate the metadata store" in result.stderr
+    assert "Check `db:` in the main config" in result.stderr

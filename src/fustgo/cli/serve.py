@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from fustgo.cli.diagnostics import EXIT_INVALID, MainConfigOption
+from fustgo.cli.run import EXIT_FAILED
 from fustgo.config.app import app_config_path
-from fustgo.engine.errors import ConfigError
+from fustgo.engine.errors import ConfigError, FustgoError
 from fustgo.server.settings import DEFAULT_HOST, DEFAULT_PORT, ServerSettings
 
 if TYPE_CHECKING:
@@ -47,10 +48,13 @@ def serve(
 
     try:
         settings = ServerSettings.from_main_config(app_config_path(config))
-        seed = _seed(settings) if sample else None
+        seed = _seed(settings) if sample else _check_store(settings)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         raise typer.Exit(EXIT_INVALID) from exc
+    except FustgoError as exc:  # a store that cannot be reached or migrated
+        print(f"error: {exc}", file=sys.stderr)
+        raise typer.Exit(EXIT_FAILED) from exc
     base = f"http://{_display_host(host)}:{port}"
     typer.echo(f"FustGo server on {base}/ (API docs: {base}/api/v1/docs)")
     if seed is not None:
@@ -58,9 +62,22 @@ def serve(
     uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
 
 
+def _check_store(settings: ServerSettings) -> None:
+    """Reach and migrate the metadata store before uvicorn starts, so a store that is down
+    is one line saying so, not a traceback from the app's start-up (which then finds the
+    store at its newest revision and has nothing left to do)."""
+    from fustgo.store.db import Store
+
+    store = Store(settings.db, base_dir=settings.base_dir)
+    try:
+        store.migrate()
+    finally:
+        store.close()
+
+
 def _seed(settings: ServerSettings) -> SampleSeed:
-    """The sample seeded before the server starts; a store that cannot be opened is a
-    ConfigError here (the server itself would fail the same way)."""
+    """The sample seeded before the server starts (its store migrated on the way); a store
+    that cannot be opened is a ConfigError here (the server itself would fail the same way)."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from fustgo.server.sample import seed_sample
