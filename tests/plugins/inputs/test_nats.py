@@ -10,7 +10,6 @@ import contextlib
 import datetime
 import json
 import shutil
-import signal
 import socket
 import subprocess
 import time
@@ -28,8 +27,8 @@ from fustgo.engine.errors import RetryableError, TerminalError
 from fustgo.plugins.api import PluginContext
 from fustgo.plugins.inputs.nats import NatsInput, NatsInputConfig
 from fustgo.plugins.outputs.nats import NatsOutput, NatsOutputConfig
-from tests.cli_runner import run_fustgo, run_until_signalled
-from tests.databases import sqlite_ids
+from tests.cli_runner import run_fustgo
+from tests.plugins.streams.graceful_stop import BODIES, assert_each_id_once, stop_midway
 
 pytestmark = pytest.mark.integration
 
@@ -359,38 +358,15 @@ def test_core_output_publishes_and_rejects_records_without_a_subject(name: str) 
 
 def test_graceful_stop_acknowledges_what_was_written(name: str, tmp_path: Path) -> None:
     create_stream(name)
-    publish(f"{name}.a", [json.dumps({"id": i}).encode() for i in range(300)])
-    pipeline = tmp_path / "p.yaml"
-    pipeline.write_text(
-        f"""
-name: nats-stop
-settings: {{batch_size: 50, checkpoint: {{interval: 60s, path: state.db}}}}
-input:
-  type: nats
-  subjects: ["{name}.a"]
-  jetstream: {{stream: {{name: {name}}}}}
-  batching: {{period: 0.1s}}
-output:
-  type: sqlite
-  connection: {{database: out.db}}
-  write: {{table: t, mode: insert}}
-"""
+    publish(f"{name}.a", BODIES)
+    written = stop_midway(
+        tmp_path,
+        {"type": "nats", "subjects": [f"{name}.a"], "jetstream": {"stream": {"name": name}}},
     )
-    out = tmp_path / "out.db"
-    code = run_until_signalled(
-        pipeline,
-        cwd=tmp_path,
-        until=lambda: len(sqlite_ids(out)) >= 100,
-        signal_number=signal.SIGTERM,
-        within=30,
-    )
-    assert code == 128 + signal.SIGTERM
-    written = sqlite_ids(out)
     # Nothing was acknowledged before the stop (interval 60 s): the stop acknowledged exactly
     # what was written and gave back the rest at once (ack_wait is 60 s: without the
     # acknowledgements, the written messages would still be pending below).
-    rest = rows(read_split(jetstream_input(name)))
-    assert sorted(written + [r["id"] for r in rest]) == list(range(300))
+    assert_each_id_once(written, rows(read_split(jetstream_input(name))))
     assert consumer_state(name) == (0, 0)
 
 

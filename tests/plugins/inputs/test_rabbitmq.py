@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import signal
 import uuid
 from collections import deque
 from collections.abc import Iterator
@@ -23,8 +22,8 @@ from fustgo.engine.errors import RetryableError, TerminalError
 from fustgo.plugins.api import PluginContext
 from fustgo.plugins.inputs.rabbitmq import RabbitMQInput, RabbitMQInputConfig
 from fustgo.plugins.outputs.rabbitmq import RabbitMQOutput, RabbitMQOutputConfig
-from tests.cli_runner import run_fustgo, run_until_signalled
-from tests.databases import sqlite_ids
+from tests.cli_runner import run_fustgo
+from tests.plugins.streams.graceful_stop import BODIES, MESSAGES, assert_each_id_once, stop_midway
 
 pytestmark = pytest.mark.integration
 
@@ -262,39 +261,13 @@ def test_graceful_stop_acknowledges_what_was_written(
 ) -> None:
     queue, _ = names
     admin(lambda channel: channel.declare_queue(queue, durable=True))
-    publish(queue, [json.dumps({"id": i}).encode() for i in range(300)])
-    pipeline = tmp_path / "p.yaml"
-    pipeline.write_text(
-        f"""
-name: rabbit-stop
-settings: {{batch_size: 50, checkpoint: {{interval: 60s, path: state.db}}}}
-input:
-  type: rabbitmq
-  connection: {{host: 127.0.0.1}}
-  queue: {queue}
-  prefetch: 1000
-  batching: {{period: 0.1s}}
-output:
-  type: sqlite
-  connection: {{database: out.db}}
-  write: {{table: t, mode: insert}}
-"""
-    )
-    out = tmp_path / "out.db"
-    code = run_until_signalled(
-        pipeline,
-        cwd=tmp_path,
-        until=lambda: len(sqlite_ids(out)) >= 100,
-        signal_number=signal.SIGTERM,
-        within=30,
-    )
-    assert code == 128 + signal.SIGTERM
-    written = sqlite_ids(out)
+    publish(queue, BODIES)
+    source = {"type": "rabbitmq", "connection": {"host": "127.0.0.1"}, "queue": queue}
+    written = stop_midway(tmp_path, {**source, "prefetch": 1000})
     # Nothing was acknowledged before the stop (interval 60 s): the stop acknowledged exactly
     # what was written; what was received but not yet written went back to the queue.
-    assert depth(queue) == (300 - len(written), 0)
-    rest = rows(read_split(make_input(queue)))
-    assert sorted(written + [r["id"] for r in rest]) == list(range(300))
+    assert depth(queue) == (MESSAGES - len(written), 0)
+    assert_each_id_once(written, rows(read_split(make_input(queue))))
 
 
 def test_missing_queue_unreachable_broker_and_bad_login_are_clear_errors() -> None:
