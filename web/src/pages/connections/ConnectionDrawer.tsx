@@ -10,6 +10,7 @@ import {
 } from "../../api/connections";
 import type { JsonSchema } from "../../api/plugins";
 import ErrorAlert from "../../components/ErrorAlert";
+import { useTask } from "../../lib/useTask";
 import { formErrors } from "./errors";
 import SchemaForm from "./schemaForm";
 import TestResult from "./TestResult";
@@ -41,8 +42,8 @@ export default function ConnectionDrawer({ open, editing, onClose, onSaved, onTe
   const [schema, setSchema] = useState<JsonSchema | null>(null);
   const [schemaError, setSchemaError] = useState<unknown>(null);
   const [error, setError] = useState<unknown>(null);
-  const [saving, setSaving] = useState(false);
-  const [testing, setTesting] = useState(false);
+  const [saving, runSave] = useTask(setError);
+  const [testing, runTestTask] = useTask(setError);
   const [result, setResult] = useState<ConnectionTest | null>(null);
   const outcome = useRef<HTMLDivElement>(null);
 
@@ -100,42 +101,26 @@ export default function ConnectionDrawer({ open, editing, onClose, onSaved, onTe
   const usesKeptSecret = keptSecrets.some((secret) => config[secret] === undefined || config[secret] === "");
   const testBlocked = editing !== null && dirty && usesKeptSecret;
 
-  const runTest = async () => {
-    setTesting(true);
-    setError(null);
+  const runTest = () => runTestTask(async () => {
     setResult(null);
-    try {
-      if (editing && !dirty) {
-        const found = await testConnection(editing.connection_id);
-        rememberTest(editing.connection_id, found);
-        onTested(editing.connection_id);
-        setResult(found);
-      } else {
-        setResult(await testSettings({ name: name || "unsaved", type, config }));
-      }
-    } catch (reason) {
-      setError(reason);
-    } finally {
-      setTesting(false);
+    if (editing && !dirty) {
+      const found = await testConnection(editing.connection_id);
+      rememberTest(editing.connection_id, found);
+      onTested(editing.connection_id);
+      setResult(found);
+    } else {
+      setResult(await testSettings({ name: name || "unsaved", type, config }));
     }
-  };
+  });
 
-  const save = async () => {
-    setSaving(true);
-    setError(null);
-    try {
-      const saved = editing
-        ? await updateConnection(editing.connection_id, { name, description: description || null, config: payloadConfig() })
-        : await createConnection({ name, type, description: description || null, config });
-      if (result && !editing) rememberTest(saved.connection_id, result);
-      void message.success(t(editing ? "saved" : "created", { name: saved.name }));
-      onSaved(saved);
-    } catch (reason) {
-      setError(reason);
-    } finally {
-      setSaving(false);
-    }
-  };
+  const save = () => runSave(async () => {
+    const saved = editing
+      ? await updateConnection(editing.connection_id, { name, description: description || null, config: payloadConfig() })
+      : await createConnection({ name, type, description: description || null, config });
+    if (result && !editing) rememberTest(saved.connection_id, result);
+    void message.success(t(editing ? "saved" : "created", { name: saved.name }));
+    onSaved(saved);
+  });
 
   return (
     <Drawer open={open} onClose={onClose} width={620} destroyOnHidden data-testid="connection-drawer"

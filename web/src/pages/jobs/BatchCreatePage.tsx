@@ -7,6 +7,7 @@ import { Link, useNavigate } from "react-router-dom";
 import { listConnections, listTables, type Connection } from "../../api/connections";
 import { createJob, type Job } from "../../api/jobs";
 import ErrorAlert from "../../components/ErrorAlert";
+import { useTask } from "../../lib/useTask";
 import { parseTables, planJobs, type PlannedJob } from "./batch/plan";
 import { connectionSettings } from "./wizard/EndpointStep";
 
@@ -30,8 +31,8 @@ export default function BatchCreatePage() {
   const [conflictKey, setConflictKey] = useState<string[]>([]);
   const [outcome, setOutcome] = useState<Outcome | null>(null);
   const [schema, setSchema] = useState("");
-  const [loadingTables, setLoadingTables] = useState(false);
   const [tablesError, setTablesError] = useState<unknown>(null);
+  const [loadingTables, runLoadTables] = useTask(setTablesError);
   const [running, setRunning] = useState(false);
 
   useEffect(() => {
@@ -50,25 +51,19 @@ export default function BatchCreatePage() {
     ? planJobs({ sourceType: source.type, sourceConfig: sourceSettings.config, targetType: target.type, targetConfig: targetSettings.config,
         namePattern, tablePattern, mode, conflictKey }, tables.filter((table) => chosen.includes(table)))
     : []),
-  // eslint-disable-next-line react-hooks/exhaustive-deps
+  // The settings are derived from source and target, so these cover them.
   [source, target, namePattern, tablePattern, mode, conflictKey, tables, chosen]);
 
   /** Fills the table list from the source's catalog (tables of the default or given schema). */
   const loadTables = async (connectionId: string | undefined, wanted: string) => {
     if (!connectionId) return;
-    setLoadingTables(true);
-    setTablesError(null);
-    try {
+    await runLoadTables(async () => {
       const listed = await listTables(connectionId, wanted || undefined);
       const names = listed.items.filter((item) => item.kind !== "sequence")
         .map((item) => (wanted ? `${item.schema}.${item.name}` : item.name));
       setTablesText(names.join("\n"));
       if (!wanted) setSchema(listed.schema);
-    } catch (caught) {
-      setTablesError(caught);
-    } finally {
-      setLoadingTables(false);
-    }
+    });
   };
 
   const createAll = async () => {

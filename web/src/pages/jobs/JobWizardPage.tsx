@@ -5,6 +5,7 @@ import { useTranslation } from "react-i18next";
 import { useNavigate } from "react-router-dom";
 import { createJob, validateYaml, type ValidationResult } from "../../api/jobs";
 import ErrorAlert from "../../components/ErrorAlert";
+import { useTask } from "../../lib/useTask";
 import EndpointStep from "./wizard/EndpointStep";
 import MappingStep from "./wizard/MappingStep";
 import { FILES, getPath, pipelineYaml, RDB, schedulingOf, type Endpoint, type WizardState } from "./wizard/model";
@@ -40,9 +41,9 @@ export default function JobWizardPage() {
   const [step, setStep] = useState(0);
   const [state, setState] = useState<WizardState>(INITIAL);
   const [validation, setValidation] = useState<ValidationResult | null>(null);
-  const [validating, setValidating] = useState(false);
-  const [creating, setCreating] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  const [validating, runValidate] = useTask(setError);
+  const [creating, runCreate] = useTask(setError);
   const yaml = useMemo(() => pipelineYaml(state), [state]);
   const update = (change: Partial<WizardState>) => { setState((current) => ({ ...current, ...change })); setValidation(null); };
 
@@ -50,34 +51,18 @@ export default function JobWizardPage() {
     : step === 3 && state.schedule.kind === "cron" && !state.schedule.cron.trim() ? "wizard.needCron"
     : step === 3 && state.schedule.kind === "once" && !state.schedule.runAt ? "wizard.needRunAt" : null;
 
-  const validate = async () => {
-    setValidating(true);
-    setError(null);
-    try {
-      setValidation(await validateYaml(yaml));
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setValidating(false);
-    }
-  };
+  const validate = () => runValidate(async () => {
+    setValidation(await validateYaml(yaml));
+  });
 
-  const create = async () => {
-    setCreating(true);
-    setError(null);
-    try {
-      const job = await createJob({
-        job_name: state.name.trim(), description: state.description.trim() || null, config_yaml: yaml,
-        scheduling: schedulingOf(state.schedule) as Record<string, unknown> | null,
-      });
-      message.success(t("wizard.created", { name: job.job_name }));
-      navigate(`/jobs/${job.job_id}`);
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setCreating(false);
-    }
-  };
+  const create = () => runCreate(async () => {
+    const job = await createJob({
+      job_name: state.name.trim(), description: state.description.trim() || null, config_yaml: yaml,
+      scheduling: schedulingOf(state.schedule) as Record<string, unknown> | null,
+    });
+    message.success(t("wizard.created", { name: job.job_name }));
+    navigate(`/jobs/${job.job_id}`);
+  });
 
   const steps = [
     { title: t("wizard.stepSource"), content: <EndpointStep side="source" value={state.source} onChange={(source) => update({ source })} /> },

@@ -6,6 +6,7 @@ import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { updateJob, type Scheduling } from "../../../api/jobs";
 import ErrorAlert from "../../../components/ErrorAlert";
+import { useTask } from "../../../lib/useTask";
 import ScheduleStep from "../wizard/ScheduleStep";
 import type { ScheduleChoice } from "../wizard/model";
 
@@ -39,23 +40,15 @@ export default function ScheduleEditor({ jobId, scheduling, onSaved }: Props) {
   const { message } = App.useApp();
   const [open, setOpen] = useState(false);
   const [choice, setChoice] = useState<ScheduleChoice>(() => choiceOf(scheduling));
-  const [saving, setSaving] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  const [saving, runSave] = useTask(setError);
 
-  const save = async () => {
-    setSaving(true);
-    setError(null);
-    try {
-      await updateJob(jobId, { scheduling: schedulingWith(scheduling, choice) as Record<string, unknown> | null });
-      void message.success(t("scheduleEditor.saved"));
-      setOpen(false);
-      onSaved();
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setSaving(false);
-    }
-  };
+  const save = () => runSave(async () => {
+    await updateJob(jobId, { scheduling: schedulingWith(scheduling, choice) as Record<string, unknown> | null });
+    void message.success(t("scheduleEditor.saved"));
+    setOpen(false);
+    onSaved();
+  });
 
   const invalid = (choice.kind === "cron" && !choice.cron.trim()) || (choice.kind === "once" && !choice.runAt);
   return (
