@@ -3,7 +3,7 @@ import { Button, Card, Col, Empty, Row, Statistic } from "antd";
 import { useMemo } from "react";
 import { useTranslation } from "react-i18next";
 import type { JobMetrics } from "../../api/metrics";
-import LineChart from "../../components/charts/LineChart";
+import LineChart, { type ChartSeries } from "../../components/charts/LineChart";
 import { bytesPerSecond, seriesOf } from "../../components/charts/series";
 import { formatBytes, formatNumber, formatRate } from "../../lib/format";
 
@@ -36,6 +36,16 @@ export default function JobCharts({ metrics, loading, window, onStart, starting 
   );
   const totals = metrics?.totals;
   const axis = { min: window.start, max: window.end };
+  const charts: { title: string; testId: string; format: (value: number) => string; series: ChartSeries[] }[] = [
+    { title: t("charts.throughput"), testId: "chart-throughput", format: formatRate,
+      series: [{ name: t("charts.read"), data: series.read }, { name: t("charts.written"), data: series.written, color: "#52c41a" }] },
+    { title: t("charts.errorRate"), testId: "chart-error-rate", format: percent,
+      series: [{ name: t("charts.errorRate"), data: series.errors, kind: "area", color: "#ff4d4f" }] },
+    { title: t("charts.latency"), testId: "chart-latency", format: ms,
+      series: [{ name: t("charts.latency"), data: series.latency, kind: "bar", color: "#722ed1" }] },
+    { title: t("charts.bytes"), testId: "chart-bytes", format: bytesRate,
+      series: [{ name: t("charts.bytes"), data: series.bytes, color: "#13c2c2" }] },
+  ];
   return (
     <>
       <Card size="small" style={{ marginBottom: 16 }} data-testid="monitoring-totals" loading={loading && !metrics}>
@@ -49,30 +59,13 @@ export default function JobCharts({ metrics, loading, window, onStart, starting 
         </Row>
       </Card>
       <Row gutter={[16, 16]}>
-        <Col xs={24} xl={12}>
-          <Card size="small" title={t("charts.throughput")}>
-            <LineChart testId="chart-throughput" loading={loading && !metrics} empty={empty} format={formatRate} {...axis}
-              series={[{ name: t("charts.read"), data: series.read }, { name: t("charts.written"), data: series.written, color: "#52c41a" }]} />
-          </Card>
-        </Col>
-        <Col xs={24} xl={12}>
-          <Card size="small" title={t("charts.errorRate")}>
-            <LineChart testId="chart-error-rate" loading={loading && !metrics} empty={empty} format={percent} {...axis}
-              series={[{ name: t("charts.errorRate"), data: series.errors, kind: "area", color: "#ff4d4f" }]} />
-          </Card>
-        </Col>
-        <Col xs={24} xl={12}>
-          <Card size="small" title={t("charts.latency")}>
-            <LineChart testId="chart-latency" loading={loading && !metrics} empty={empty} format={ms} {...axis}
-              series={[{ name: t("charts.latency"), data: series.latency, kind: "bar", color: "#722ed1" }]} />
-          </Card>
-        </Col>
-        <Col xs={24} xl={12}>
-          <Card size="small" title={t("charts.bytes")}>
-            <LineChart testId="chart-bytes" loading={loading && !metrics} empty={empty} format={bytesRate} {...axis}
-              series={[{ name: t("charts.bytes"), data: series.bytes, color: "#13c2c2" }]} />
-          </Card>
-        </Col>
+        {charts.map((chart) => (
+          <Col key={chart.testId} xs={24} xl={12}>
+            <Card size="small" title={chart.title}>
+              <LineChart testId={chart.testId} loading={loading && !metrics} empty={empty} format={chart.format} {...axis} series={chart.series} />
+            </Card>
+          </Col>
+        ))}
       </Row>
     </>
   );
