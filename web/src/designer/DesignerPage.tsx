@@ -103,7 +103,7 @@ function Designer() {
         setWatching(true);
       }
     }, setLoadError).finally(() => setLoading(false));
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // Loads once per job id; the document and live helpers it calls need not re-run it.
   }, [jobId]);
   useEffect(loadJob, [loadJob]);
 

@@ -116,7 +116,6 @@ export default function Canvas(props: Props) {
       }
     }
     // Only a new request moves the view, not each graph change.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [focus]);
 
   const onNodesChange = useCallback((changes: NodeChange<PluginFlowNode>[]) => {

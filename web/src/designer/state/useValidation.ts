@@ -59,7 +59,7 @@ export function useValidation(graph: PipelineGraph, yaml: string, yamlErrors: Pa
   useEffect(() => {
     const timer = window.setTimeout(() => void run(yaml).catch(() => undefined), VALIDATE_DEBOUNCE_MS);
     return () => window.clearTimeout(timer);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // Re-validates only when the text changes.
   }, [yaml]);
 
   const problems = useMemo<Problem[]>(() => {

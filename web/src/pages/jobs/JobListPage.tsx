@@ -159,7 +159,7 @@ export default function JobListPage() {
       title: t("col.actions"), key: "actions", width: 170, fixed: "right",
       render: (_: unknown, job) => <JobRowActions job={job} busy={busy} onAction={onRowAction(job)} />,
     },
-  // eslint-disable-next-line react-hooks/exhaustive-deps
+  // sortOrder and onRowAction are rebuilt each render but change only with query (and busy), which are listed.
   ], [t, query, plugins, details, busy]);
 
   const filtered = Boolean(query.status || query.job_type || query.source || query.target || query.q);

@@ -57,7 +57,7 @@ export default function LogsTab({ jobId, live }: { jobId: string; live: boolean 
     } finally {
       setLoading(false);
     }
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // filterKey stands for the filter object, which is rebuilt on every render.
   }, [jobId, filterKey, page]);
 
   useEffect(() => { void load(); }, [load]);

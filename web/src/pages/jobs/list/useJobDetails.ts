@@ -17,7 +17,7 @@ export function useJobDetails(jobIds: string[], version: number): Record<string,
         setDetails(next);
       });
     return () => { cancelled = true; };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // key stands for jobIds, a new array on every render.
   }, [key, version]);
   return details;
 }

@@ -26,7 +26,7 @@ function YamlBlock({ value, onChange, testId }: Omit<Props, "kind" | "plugin">) 
     } catch {
       /* the user is mid-edit: keep their text */
     }
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // Only a change of value from outside rewrites the text, not each keystroke here.
   }, [value]);
   return (
     <>

@@ -59,7 +59,7 @@ export default function MappingStep({ source, target, fields, onChange }: Props)
       return known.get(name) ?? { source: name, target: suggested[name] ?? row.target?.name ?? name, keep: true };
     }));
     setLoading(false);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // Re-reads the columns only when an endpoint changes; fields and onChange are taken as they are then.
   }, [source, target]);
 
   useEffect(() => { void load(); }, [load]);
