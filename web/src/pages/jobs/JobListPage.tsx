@@ -9,7 +9,7 @@ import type { Page } from "../../api/client";
 import { canDo, listJobs, type JobQuery, type JobStatus, type JobSummary } from "../../api/jobs";
 import { useLiveEvents } from "../../api/live";
 import { listPlugins, type PluginSummary } from "../../api/plugins";
-import ErrorAlert from "../../components/ErrorAlert";
+import ErrorAlert, { errorText } from "../../components/ErrorAlert";
 import StatusTag from "../../components/StatusTag";
 import { formatTime } from "../../lib/format";
 import JobRowActions from "./list/JobRowActions";
@@ -111,7 +111,7 @@ export default function JobListPage() {
       const count = await exportJobs(selected.map(String));
       message.success(t("batch.exported", { count }));
     } catch (caught) {
-      message.error((caught as Error).message);
+      message.error(errorText(caught));
     }
   };
 

@@ -2,7 +2,7 @@
 import { App, Space, Switch, Tooltip, Typography } from "antd";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
-import { ApiError } from "../../api/client";
+import { errorText } from "../../components/ErrorAlert";
 import { setPluginEnabled, type PluginSummary } from "../../api/plugins";
 
 interface Props {
@@ -22,8 +22,7 @@ export default function PluginSwitch({ plugin, onSwitched }: Props) {
       onSwitched(summary);
       void message.success(t(enabled ? "switch.enabled" : "switch.disabled", { name: plugin.name }));
     } catch (error) {
-      const hint = error instanceof ApiError && error.hint ? ` ${error.hint}` : "";
-      void message.error(`${error instanceof Error ? error.message : String(error)}${hint}`);
+      void message.error(errorText(error));
     } finally {
       setBusy(false);
     }

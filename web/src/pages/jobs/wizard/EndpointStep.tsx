@@ -4,12 +4,11 @@ import { ApiOutlined, EyeOutlined } from "@ant-design/icons";
 import { Alert, Button, Collapse, Form, Input, Select, Space, Tag, Typography } from "antd";
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { ApiError } from "../../../api/client";
 import { listConnections, MASK, testConnection, testSettings, type Connection, type ConnectionTest } from "../../../api/connections";
 import { listPlugins, type PluginSummary } from "../../../api/plugins";
 import { previewSource, type PreviewResult } from "../../../api/preview";
 import DataTable from "../../../components/DataTable";
-import ErrorAlert from "../../../components/ErrorAlert";
+import ErrorAlert, { errorText } from "../../../components/ErrorAlert";
 import AdvancedSettings from "./AdvancedSettings";
 import { FILES, getPath, RDB, withPath, type Endpoint } from "./model";
 
@@ -80,7 +79,7 @@ export default function EndpointStep({ side, value, onChange }: Props) {
         ? await testConnection(value.connectionId)
         : await testSettings({ name: "wizard", type: value.plugin, config: (value.config.connection as Record<string, unknown>) ?? {} }));
     } catch (error) {
-      setTest({ ok: false, error: error instanceof ApiError ? `${error.message}${error.hint ? ` ${error.hint}` : ""}` : String(error), server: null });
+      setTest({ ok: false, error: errorText(error), server: null });
     } finally {
       setTesting(false);
     }

@@ -6,7 +6,7 @@ import { useCallback, useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { stringify } from "yaml";
 import { compareSchemas, previewSource, type CompareRow, type CompareStatus } from "../../../api/preview";
-import ErrorAlert from "../../../components/ErrorAlert";
+import ErrorAlert, { errorText } from "../../../components/ErrorAlert";
 import type { Endpoint, FieldRule } from "./model";
 
 const COLORS: Record<CompareStatus, string> = {
@@ -47,7 +47,7 @@ export default function MappingStep({ source, target, fields, onChange }: Props)
           source: { name: column.name, type: column.type, logical: column.logical ?? null, nullable: column.nullable ?? true },
           target: null, match: null, status: "missing_in_target" as const, messages: [],
         }));
-        setNote(`${t("mapping.noTarget")} ${(compareError as Error).message}`);
+        setNote(`${t("mapping.noTarget")} ${errorText(compareError)}`);
       } catch (previewError) {
         setError(previewError);
       }
