@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from fustgo.server.alerts import rules as rule_models
 from fustgo.server.alerts.notify import Notification, deliver
-from fustgo.server.api.schemas.paging import MAX_PAGE
+from fustgo.server.api.schemas.paging import Page, PageSize
 from fustgo.server.deps import ServerState
 from fustgo.server.errors import ERROR_RESPONSES
 from fustgo.store.errors import InvalidRequestError, NotFoundError
@@ -170,8 +170,8 @@ def create_rule(body: AlertRuleCreate, state: ServerState) -> AlertRuleResponse:
 def list_rules(
     state: ServerState,
     *,
-    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=500)] = 50,
+    page: Page = 1,
+    page_size: PageSize = 50,
     alert_type: rule_models.AlertType | None = None,
     enabled: bool | None = None,
     firing: Annotated[bool | None, Query(description="Only rules firing now (or not).")] = None,

@@ -28,7 +28,7 @@ from fustgo.server.api.schemas.connections import (
     TableItem,
     TableList,
 )
-from fustgo.server.api.schemas.paging import MAX_PAGE
+from fustgo.server.api.schemas.paging import Page, PageSize
 from fustgo.server.deps import ServerState
 from fustgo.server.errors import ERROR_RESPONSES
 from fustgo.store.errors import InvalidRequestError
@@ -54,8 +54,8 @@ def create_connection(body: ConnectionCreate, state: ServerState) -> ConnectionR
 @router.get("", response_model=ConnectionList, summary="List saved connections")
 def list_connections(
     state: ServerState,
-    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=500)] = 50,
+    page: Page = 1,
+    page_size: PageSize = 50,
     type: str | None = None,
 ) -> ConnectionList:
     with state.store.session() as session:
@@ -108,11 +108,7 @@ async def test_connection(connection_id: str, state: ServerState) -> ConnectionT
     """200 with `ok: false` and the reason when the server cannot be reached: a failed
     test is an answer, not an error of the request."""
 
-    def load() -> ConnectionRow:
-        with state.store.session() as session:
-            return connections.get_connection(session, connection_id)
-
-    row = await asyncio.to_thread(load)
+    row = await _load(connection_id, state)
     return await _test(row.type, row.config, state)
 
 
@@ -129,11 +125,7 @@ async def list_tables(
     """The tables and views of one schema (the connection's default schema when none is
     given), with the database's row estimates: what the batch job builder offers to pick."""
 
-    def load() -> ConnectionRow:
-        with state.store.session() as session:
-            return connections.get_connection(session, connection_id)
-
-    row = await asyncio.to_thread(load)
+    row = await _load(connection_id, state)
     catalog = catalog_of(row.type, row.config, base_dir=state.settings.base_dir)
     try:
         async with asyncio.timeout(TEST_TIMEOUT_SECONDS), catalog:
@@ -145,6 +137,16 @@ async def list_tables(
             "check that it is up (Test connection), then try again."
         ) from exc
     return TableList(schema=chosen, items=[TableItem(**table.to_json()) for table in tables])
+
+
+async def _load(connection_id: str, state: ServerState) -> ConnectionRow:
+    """The saved connection, read in a thread (the store is synchronous)."""
+
+    def load() -> ConnectionRow:
+        with state.store.session() as session:
+            return connections.get_connection(session, connection_id)
+
+    return await asyncio.to_thread(load)
 
 
 async def _test(family: str, config: dict[str, Any], state: ServerState) -> ConnectionTest:
@@ -170,8 +172,8 @@ def _family(name: str) -> CatalogFamily:
 
 def _validated(family: CatalogFamily, config: dict[str, Any]) -> dict[str, Any]:
     """`config` checked by the family's model; kept as given (with its secrets)."""
-    if any(value == MASK for value in config.values()):
-        masked = [name for name, value in config.items() if value == MASK]
+    masked = [name for name, value in config.items() if value == MASK]
+    if masked:
         raise InvalidRequestError(
             f"`config.{masked[0]}` is the mask `{MASK}`, not a value.",
             field=f"config.{masked[0]}",

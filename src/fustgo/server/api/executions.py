@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from fustgo.server.api.schemas.jobs import ExecutionList, ExecutionResponse
-from fustgo.server.api.schemas.paging import MAX_PAGE
+from fustgo.server.api.schemas.paging import Page, PageSize
 from fustgo.server.deps import ServerState
 from fustgo.server.errors import ERROR_RESPONSES
 from fustgo.store.repositories import executions
@@ -22,8 +22,8 @@ router = APIRouter(prefix="/executions", tags=["jobs"], responses=ERROR_RESPONSE
 @router.get("", response_model=ExecutionList, summary="Every job's runs")
 def list_all_executions(
     state: ServerState,
-    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=500)] = 50,
+    page: Page = 1,
+    page_size: PageSize = 50,
     status: str | None = None,
     since: Annotated[
         datetime | None, Query(description="Runs started at or after this time (ISO 8601).")

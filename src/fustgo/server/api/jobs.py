@@ -23,7 +23,7 @@ from fustgo.server.api.schemas.jobs import (
     JobSummary,
     JobUpdate,
 )
-from fustgo.server.api.schemas.paging import MAX_PAGE
+from fustgo.server.api.schemas.paging import Page, PageSize
 from fustgo.server.configs import check_config
 from fustgo.server.deps import AppState, Runs, ServerState
 from fustgo.server.errors import ERROR_RESPONSES
@@ -190,8 +190,8 @@ async def resume_job(job_id: str, runs: Runs) -> JobAction:
 def list_executions(
     job_id: str,
     state: ServerState,
-    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=500)] = 50,
+    page: Page = 1,
+    page_size: PageSize = 50,
     status: str | None = None,
 ) -> ExecutionList:
     """Newest first."""

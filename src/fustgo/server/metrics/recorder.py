@@ -85,33 +85,21 @@ class SampleRecorder(RunObserver):
         self._write(self._row(snapshot, final=False))
 
     def on_finish(self, summary: RunSummary) -> None:
-        snapshot = ProgressSnapshot(
-            elapsed_seconds=summary.elapsed_seconds,
-            records_read=summary.records_read,
-            records_written=summary.records_written,
-            records_filtered=summary.records_filtered,
-            records_failed=summary.records_failed,
-            bytes_read=summary.bytes_read,
-            records_total=None,
-            resumed_records=summary.resumed_records,
-            splits_done=summary.splits_done,
-            splits_total=summary.splits_total,
-            records_per_second=summary.records_per_second,
-        )
-        self._write(self._row(snapshot, final=True))
+        self._write(self._row(summary, final=True))
 
-    def _row(self, snapshot: ProgressSnapshot, *, final: bool) -> MetricSampleRow:
+    def _row(self, counts: ProgressSnapshot | RunSummary, *, final: bool) -> MetricSampleRow:
+        """A sample of `counts`: a progress snapshot, or the summary of the finished run."""
         work = _work_of(self.active.runner)
         return MetricSampleRow(
             job_id=self.active.job_id,
             execution_id=self.active.execution_id,
             recorded_at=utc_now(),
-            elapsed_seconds=snapshot.elapsed_seconds,
-            records_read=snapshot.records_read,
-            records_written=snapshot.records_written,
-            records_filtered=snapshot.records_filtered,
-            records_failed=snapshot.records_failed,
-            bytes_read=snapshot.bytes_read,
+            elapsed_seconds=counts.elapsed_seconds,
+            records_read=counts.records_read,
+            records_written=counts.records_written,
+            records_filtered=counts.records_filtered,
+            records_failed=counts.records_failed,
+            bytes_read=counts.bytes_read,
             batches=work.batches,
             batch_seconds=work.seconds,
             final=final,

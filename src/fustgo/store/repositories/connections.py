@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fustgo.store.errors import ConflictError, NotFoundError
-from fustgo.store.repositories.common import flush_unique, new_id
-from fustgo.store.tables import ConnectionRow, utc_now
+from fustgo.store.repositories.common import assign, created_now, flush_unique, new_id
+from fustgo.store.tables import ConnectionRow
 
 
 def get_connection(session: Session, connection_id: str) -> ConnectionRow:
@@ -20,17 +20,14 @@ def get_connection(session: Session, connection_id: str) -> ConnectionRow:
 
 
 def add_connection(session: Session, **fields: Any) -> ConnectionRow:
-    now = utc_now()
-    row = ConnectionRow(connection_id=new_id(), created_at=now, updated_at=now, **fields)
+    row = ConnectionRow(connection_id=new_id(), **created_now(), **fields)
     session.add(row)
     _flush_unique(session, row.name)
     return row
 
 
 def update_connection(session: Session, row: ConnectionRow, **fields: Any) -> ConnectionRow:
-    for name, value in fields.items():
-        setattr(row, name, value)
-    row.updated_at = utc_now()
+    assign(row, fields)
     _flush_unique(session, row.name)
     return row
 

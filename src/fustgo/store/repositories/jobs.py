@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from fustgo.store import lifecycle
 from fustgo.store.errors import ConflictError, InvalidRequestError, NotFoundError
-from fustgo.store.repositories.common import flush_unique, new_id
+from fustgo.store.repositories.common import assign, created_now, flush_unique, new_id
 from fustgo.store.tables import CheckpointRow, ExecutionRow, JobRow, RunStateRow, utc_now
 
 SORTABLE = ("job_name", "created_at", "updated_at", "priority", "status")
@@ -40,8 +40,7 @@ def get_job(session: Session, job_id: str, *, for_update: bool = False) -> JobRo
 
 
 def add_job(session: Session, **fields: Any) -> JobRow:
-    now = utc_now()
-    job = JobRow(job_id=new_id(), created_at=now, updated_at=now, **fields)
+    job = JobRow(job_id=new_id(), **created_now(), **fields)
     session.add(job)
     _flush_unique(session, job.job_name)
     return job
@@ -49,9 +48,7 @@ def add_job(session: Session, **fields: Any) -> JobRow:
 
 def update_job(session: Session, job: JobRow, **fields: Any) -> JobRow:
     lifecycle.check("edit", job.status, job=job.job_name)
-    for name, value in fields.items():
-        setattr(job, name, value)
-    job.updated_at = utc_now()
+    assign(job, fields)
     _flush_unique(session, job.job_name)
     return job
 
