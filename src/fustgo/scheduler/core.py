@@ -35,6 +35,7 @@ from fustgo.scheduler.cron import due_times
 from fustgo.scheduler.protocol import RunEnded, Runs
 from fustgo.scheduler.settings import MissedRuns, Overlap, Scheduling, read_scheduling
 from fustgo.store.db import Store
+from fustgo.store.errors import is_store_unavailable
 from fustgo.store.lifecycle import JobStatus
 from fustgo.store.repositories import executions, schedules
 from fustgo.store.tables import ExecutionRow, JobRow, utc_now
@@ -124,8 +125,11 @@ class Scheduler:
                 await self.tick()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # the store is down: try again next tick
-                log.exception("The scheduler's tick failed; it tries again.")
+            except Exception as exc:
+                if is_store_unavailable(exc):  # an outage, no bug: one line, no traceback
+                    log.warning("The scheduler's tick failed (%s); it tries again.", exc)
+                else:
+                    log.exception("The scheduler's tick failed; it tries again.")
             await asyncio.sleep(self.tick_seconds)
 
     async def tick(self) -> list[tuple[Fire, FireResult]]:

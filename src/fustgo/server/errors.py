@@ -3,7 +3,8 @@
 Nothing below `server/` knows HTTP: the store raises `NotFoundError`, `ConflictError`,
 `InvalidRequestError`; plugins and config raise `FustgoError`s. This table gives each its
 status, FastAPI's request validation errors are reshaped to the same body, a metadata store
-that does not answer is 503 (logged in one line: an outage is no bug), and anything
+that does not answer is 503 (logged in one line: an outage is no bug; `store.errors` tells
+which errors are an outage), and anything
 unexpected is logged with its traceback and answered 500 with a message, never a trace.
 """
 
@@ -16,7 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -27,7 +28,12 @@ from fustgo.engine.errors import (
     RetryableError,
     TerminalError,
 )
-from fustgo.store.errors import ConflictError, InvalidRequestError, NotFoundError
+from fustgo.store.errors import (
+    ConflictError,
+    InvalidRequestError,
+    NotFoundError,
+    is_store_unavailable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +52,6 @@ serving a request comes from what the request names (a source whose table is mis
 credential the database refuses): retrying the same request cannot help, the client must
 change it, so it is a 422, not a server fault. `RetryableError` (a database that does not
 answer, a timeout) is 503: the same request may succeed later."""
-
-STORE_UNAVAILABLE = (OperationalError, InterfaceError, DisconnectionError, PoolTimeoutError)
-"""SQLAlchemy errors of a store that cannot be reached or is busy (connection refused or
-lost, a locked SQLite file, an exhausted pool); only the store uses SQLAlchemy in the
-server. Other `DBAPIError`s (`ProgrammingError`, `IntegrityError`) are bugs: 500."""
 
 
 class ErrorBody(BaseModel):
@@ -96,13 +97,6 @@ def error_response(
 
 def status_of(error: FustgoError) -> int:
     return next(status for kind, status in STATUS_BY_ERROR if isinstance(error, kind))
-
-
-def is_store_unavailable(exc: BaseException) -> bool:
-    """The store cannot be reached or is busy, as opposed to a bug in a query."""
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
-    return isinstance(exc, STORE_UNAVAILABLE)
 
 
 def validation_details(errors: list[Any]) -> list[dict[str, Any]]:

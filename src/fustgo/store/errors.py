@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
 from fustgo.engine.errors import FustgoError
 
 
@@ -25,3 +28,16 @@ class InvalidRequestError(FustgoError):
         super().__init__(message)
         self.field = field
         self.hint = hint
+
+
+STORE_UNAVAILABLE = (OperationalError, InterfaceError, DisconnectionError, PoolTimeoutError)
+"""SQLAlchemy errors of a store that cannot be reached or is busy (connection refused or
+lost, a locked SQLite file, an exhausted pool); only the store uses SQLAlchemy in the
+server. Other `DBAPIError`s (`ProgrammingError`, `IntegrityError`) are bugs: 500."""
+
+
+def is_store_unavailable(exc: BaseException) -> bool:
+    """The store cannot be reached or is busy, as opposed to a bug in a query."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, STORE_UNAVAILABLE)
