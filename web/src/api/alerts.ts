@@ -92,7 +92,6 @@ export interface AlertRuleFields {
 
 export const listAlertRules = (query: { page?: number; page_size?: number; enabled?: boolean } = {}) =>
   get<Page<AlertRule>>("/alerts", { ...query });
-export const getAlertRule = (alertId: string) => get<AlertRule>(`/alerts/${alertId}`);
 export const createAlertRule = (fields: AlertRuleFields) => post<AlertRule>("/alerts", fields);
 export const updateAlertRule = (alertId: string, fields: Partial<AlertRuleFields>) =>
   put<AlertRule>(`/alerts/${alertId}`, fields);

@@ -52,7 +52,6 @@ export interface ConnectionTest {
 
 export const listConnections = (query: { type?: string; page?: number; page_size?: number } = {}) =>
   get<Page<Connection>>("/connections", { page_size: 500, ...query });
-export const getConnection = (id: string) => get<Connection>(`/connections/${encodeURIComponent(id)}`);
 export const createConnection = (body: ConnectionInput) => post<Connection>("/connections", body);
 export const updateConnection = (id: string, body: Partial<Omit<ConnectionInput, "type">>) =>
   put<Connection>(`/connections/${encodeURIComponent(id)}`, body);

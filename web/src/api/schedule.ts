@@ -1,5 +1,5 @@
 /** `/api/v1/jobs/{id}/schedule` (server/api/schedule.py): next runs, dependencies, trigger URL. */
-import { get, post } from "./client";
+import { get } from "./client";
 import type { Scheduling } from "./jobs";
 
 export interface JobRef {
@@ -21,5 +21,3 @@ export interface JobSchedule {
 }
 
 export const getSchedule = (jobId: string, count = 5) => get<JobSchedule>(`/jobs/${jobId}/schedule`, { count });
-export const rotateTriggerToken = (jobId: string) =>
-  post<{ trigger_url: string }>(`/jobs/${jobId}/schedule/token`);

@@ -3,7 +3,6 @@
  * the same `key` (typing in one field of one node: `${nodeId}:${field}`) make one step, so
  * undo goes back a field at a time, not a keystroke at a time.
  */
-import { useCallback, useRef, useState } from "react";
 
 export const HISTORY_LIMIT = 100;
 
@@ -79,30 +78,4 @@ export class History<T> {
     this.current = state;
     return state;
   }
-}
-
-export interface HistoryApi<T> {
-  present: T;
-  canUndo: boolean;
-  canRedo: boolean;
-  push: (next: T, key?: string) => void;
-  replace: (next: T) => void;
-  undo: () => void;
-  redo: () => void;
-  reset: (state: T) => void;
-}
-
-/** React state backed by a History. */
-export function useHistory<T>(initial: T, limit = HISTORY_LIMIT): HistoryApi<T> {
-  const history = useRef<History<T>>(null as unknown as History<T>);
-  if (history.current === null) history.current = new History(initial, limit);
-  const [, setVersion] = useState(0);
-  const bump = useCallback(() => setVersion((version) => version + 1), []);
-  const push = useCallback((next: T, key?: string) => (history.current.push(next, key), bump()), [bump]);
-  const replace = useCallback((next: T) => (history.current.replace(next), bump()), [bump]);
-  const undo = useCallback(() => (history.current.undo(), bump()), [bump]);
-  const redo = useCallback(() => (history.current.redo(), bump()), [bump]);
-  const reset = useCallback((state: T) => (history.current.reset(state), bump()), [bump]);
-  const h = history.current;
-  return { present: h.present, canUndo: h.canUndo, canRedo: h.canRedo, push, replace, undo, redo, reset };
 }

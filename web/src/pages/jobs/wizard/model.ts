@@ -64,12 +64,6 @@ export function schedulingOf(choice: ScheduleChoice): Scheduling | null {
   return null;
 }
 
-/** Where a plugin names its table: `query.table` for database inputs, `write.table` for outputs. */
-export function tableOf(endpoint: Endpoint, side: "source" | "target"): string | undefined {
-  const holder = endpoint.config[side === "source" ? "query" : "write"] as Record<string, unknown> | undefined;
-  return (holder?.table as string | undefined) || undefined;
-}
-
 export function withPath(config: Record<string, unknown>, path: string[], value: unknown): Record<string, unknown> {
   const [head, ...rest] = path;
   if (!rest.length) {
