@@ -9,38 +9,23 @@ from pathlib import Path
 
 import pytest
 
-from tests.databases import pg, pg_schema
-from tests.e2e.kill import assert_replays_counted, kill_midway, rerun, target_ids
+from tests.e2e.kill import (
+    SETTINGS,
+    assert_each_id_once,
+    assert_replays_counted,
+    kill_then_drain,
+    target_schema,
+)
 from tests.plugins.streams.kafka_broker import KafkaBroker, kafka_broker_fixture  # noqa: F401
 
 pytestmark = pytest.mark.e2e
 
 MESSAGES = 100_000
 
-PIPELINE = """
-name: kafka-kill
-settings:
-  parallelism: 2
-  batch_size: 5000
-  checkpoint: {{interval: 0.5s, path: state.db}}
-input:
-  type: kafka
-  connection: {{brokers: ["{broker}"]}}
-  topics: ["{topic}"]
-  group: {group}
-  properties: {{session.timeout.ms: 2000, heartbeat.interval.ms: 300}}
-  {stop}
-output:
-  type: postgresql
-  connection: {{host: 127.0.0.1, database: test, user: postgres}}
-  write: {{table: {schema}.target, mode: upsert, conflict_key: [id]}}
-"""
-
 
 @pytest.fixture
 def schema() -> Iterator[str]:
-    with pg_schema("kafka_kill") as name:
-        pg(f'CREATE TABLE "{name}".target (id bigint PRIMARY KEY, name text, amount float8)')
+    with target_schema("kafka_kill") as name:
         yield name
 
 
@@ -54,27 +39,34 @@ def test_kill_9_midway_then_rerun_delivers_every_message_exactly_once_in_the_tar
         keys=[str(i).encode() for i in range(MESSAGES)],
     )
     group = f"g-{uuid.uuid4().hex[:8]}"
-    pipeline = tmp_path / "pipeline.yaml"
+    source = {
+        "type": "kafka",
+        "connection": {"brokers": [kafka_broker.address]},
+        "topics": [topic],
+        "group": group,
+        "properties": {"session.timeout.ms": 2000, "heartbeat.interval.ms": 300},
+    }
 
-    def write(stop: str) -> None:
-        pipeline.write_text(
-            PIPELINE.format(
-                broker=kafka_broker.address, topic=topic, group=group, schema=schema, stop=stop
-            )
-        )
-
-    write("")  # runs until killed
-    before = kill_midway(pipeline, cwd=tmp_path, schema=schema, at=MESSAGES // 3, total=MESSAGES)
-    committed = sum(max(0, o) for o in kafka_broker.committed(group, topic, 4))
-    assert committed <= before, "offsets were committed for messages not in the target"
+    def committed_only_what_was_written(before: int) -> None:
+        committed = sum(max(0, o) for o in kafka_broker.committed(group, topic, 4))
+        assert committed <= before, "offsets were committed for messages not in the target"
 
     # Again, now ending when the topic is drained: it starts from the committed offsets.
-    write("stop: {idle: 3s}")
-    summary = rerun(pipeline, cwd=tmp_path)
+    before, summary = kill_then_drain(
+        tmp_path,
+        "kafka-kill",
+        source,
+        schema=schema,
+        total=MESSAGES,
+        at=MESSAGES // 3,
+        idle="3s",
+        settings={**SETTINGS, "checkpoint": {"interval": "0.5s", "path": "state.db"}},
+        after_kill=committed_only_what_was_written,
+    )
     # At least once: it read everything after the last commit, some of it again.
     assert summary["records_read"] >= MESSAGES - before
     # What was written but not committed before the kill is replayed, and counted so.
     assert_replays_counted(summary, MESSAGES, before)
 
-    assert target_ids(schema) == (MESSAGES, MESSAGES, 0, MESSAGES - 1)
+    assert_each_id_once(schema, MESSAGES)
     assert sum(kafka_broker.committed(group, topic, 4)) == MESSAGES

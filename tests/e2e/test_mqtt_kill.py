@@ -17,32 +17,12 @@ from pathlib import Path
 import aiomqtt
 import pytest
 
-from tests.databases import pg, pg_schema
-from tests.e2e.kill import kill_midway, rerun, target_ids
+from tests.e2e.kill import kill_then_drain, target_ids, target_schema
 from tests.plugins.mosquitto import Mosquitto, start_mosquitto
 
 pytestmark = pytest.mark.e2e
 
 MESSAGES = 5_000
-
-PIPELINE = """
-name: mqtt-kill
-settings:
-  batch_size: 500
-  checkpoint: {{interval: 0.5s, path: state.db}}
-input:
-  type: mqtt
-  connection: {{host: 127.0.0.1, port: {port}, username: {user}, password: {password},
-                client_id: {client_id}}}
-  topics: ["{prefix}/#"]
-  qos: 1
-  batching: {{period: 0.2s}}
-  {stop}
-output:
-  type: postgresql
-  connection: {{host: 127.0.0.1, database: test, user: postgres}}
-  write: {{table: {schema}.target, mode: upsert, conflict_key: [id]}}
-"""
 
 
 @pytest.fixture
@@ -56,8 +36,7 @@ def broker() -> Iterator[Mosquitto]:
 
 @pytest.fixture
 def schema() -> Iterator[str]:
-    with pg_schema("mkill") as name:
-        pg(f'CREATE TABLE "{name}".target (id bigint PRIMARY KEY, name text)')
+    with target_schema("mkill", "name text") as name:
         yield name
 
 
@@ -85,23 +64,31 @@ def test_kill_9_then_rerun_with_the_same_session_delivers_every_message(
 ) -> None:
     client_id, prefix = f"fg-kill-{uuid.uuid4().hex[:8]}", f"fg-kill/{uuid.uuid4().hex[:8]}"
     asyncio.run(prepare(broker, client_id, prefix))
-    fields = {
+    connection = {
+        "host": "127.0.0.1",
         "port": broker.port,
-        "user": broker.user,
+        "username": broker.user,
         "password": broker.password,
         "client_id": client_id,
-        "prefix": prefix,
-        "schema": schema,
     }
-    pipeline = tmp_path / "pipeline.yaml"
-    pipeline.write_text(PIPELINE.format(stop="", **fields))
-    before = kill_midway(
-        pipeline, cwd=tmp_path, schema=schema, at=MESSAGES // 4, total=MESSAGES, poll=0.02
+    source = {
+        "type": "mqtt",
+        "connection": connection,
+        "topics": [f"{prefix}/#"],
+        "qos": 1,
+        "batching": {"period": "0.2s"},
+    }
+    before, summary = kill_then_drain(
+        tmp_path,
+        "mqtt-kill",
+        source,
+        schema=schema,
+        total=MESSAGES,
+        at=MESSAGES // 4,
+        idle="2s",
+        settings={"batch_size": 500, "checkpoint": {"interval": "0.5s", "path": "state.db"}},
+        poll=0.02,
     )
-
-    drain = tmp_path / "drain.yaml"
-    drain.write_text(PIPELINE.format(stop="stop: {idle: 2s}", **fields))
-    summary = rerun(drain, cwd=tmp_path)
     count, distinct, *_ = target_ids(schema)
     assert count == distinct == MESSAGES
     assert summary["records_written"] >= MESSAGES - before

@@ -14,31 +14,17 @@ from pathlib import Path
 import nats
 import pytest
 
-from tests.databases import pg, pg_schema
-from tests.e2e.kill import assert_replays_counted, kill_midway, rerun, target_ids
+from tests.e2e.kill import (
+    assert_each_id_once,
+    assert_replays_counted,
+    kill_then_drain,
+    target_schema,
+)
 
 pytestmark = pytest.mark.e2e
 
 URL = "nats://127.0.0.1:4222"
 MESSAGES = 100_000
-
-PIPELINE = """
-name: nats-kill
-settings:
-  parallelism: 2
-  batch_size: 5000
-  checkpoint: {{interval: 1s, path: state.db}}
-input:
-  type: nats
-  subjects: ["{stream}.orders"]
-  jetstream: {{stream: {{name: {stream}}}, durable: loader, ack_wait: 3s}}
-  batching: {{period: 0.2s}}
-  {stop}
-output:
-  type: postgresql
-  connection: {{host: 127.0.0.1, database: test, user: postgres}}
-  write: {{table: {schema}.target, mode: upsert, conflict_key: [id]}}
-"""
 
 
 async def _jetstream(work):  # type: ignore[no-untyped-def]
@@ -69,8 +55,7 @@ def setup() -> Iterator[tuple[str, str]]:
         await asyncio.wait_for(js.publish_async_completed(), timeout=60)
         return (await js.stream_info(stream)).state.messages
 
-    with pg_schema("nkill") as schema:
-        pg(f'CREATE TABLE "{schema}".target (id bigint PRIMARY KEY, name text, amount float8)')
+    with target_schema("nkill") as schema:
         assert asyncio.run(_jetstream(fill)) == MESSAGES
         try:
             yield schema, stream
@@ -82,15 +67,17 @@ def test_kill_9_then_rerun_delivers_every_message_exactly_once_in_the_target(
     setup: tuple[str, str], tmp_path: Path
 ) -> None:
     schema, stream = setup
-    pipeline = tmp_path / "pipeline.yaml"
-    pipeline.write_text(PIPELINE.format(schema=schema, stream=stream, stop=""))
-    before = kill_midway(pipeline, cwd=tmp_path, schema=schema, at=MESSAGES // 4, total=MESSAGES)
-
+    source = {
+        "type": "nats",
+        "subjects": [f"{stream}.orders"],
+        "jetstream": {"stream": {"name": stream}, "durable": "loader", "ack_wait": "3s"},
+        "batching": {"period": "0.2s"},
+    }
     # Idle for longer than ack_wait: the unacknowledged messages come back before it ends.
-    drain = tmp_path / "drain.yaml"
-    drain.write_text(PIPELINE.format(schema=schema, stream=stream, stop="stop: {idle: 5s}"))
-    summary = rerun(drain, cwd=tmp_path)
-    assert target_ids(schema) == (MESSAGES, MESSAGES, 0, MESSAGES - 1)
+    before, summary = kill_then_drain(
+        tmp_path, "nats-kill", source, schema=schema, total=MESSAGES, at=MESSAGES // 4, idle="5s"
+    )
+    assert_each_id_once(schema, MESSAGES)
     assert consumer_state(stream) == (0, 0)  # everything delivered and acknowledged
     # Written before the kill but not yet acknowledged: delivered again, found by the upsert.
     assert_replays_counted(summary, MESSAGES, before)

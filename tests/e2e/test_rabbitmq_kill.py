@@ -14,31 +14,17 @@ from pathlib import Path
 import aio_pika
 import pytest
 
-from tests.databases import pg, pg_schema
-from tests.e2e.kill import assert_replays_counted, kill_midway, rerun, target_ids
+from tests.e2e.kill import (
+    assert_each_id_once,
+    assert_replays_counted,
+    kill_then_drain,
+    target_schema,
+)
 
 pytestmark = pytest.mark.e2e
 
 URL = "amqp://guest:guest@127.0.0.1:5672/"
 MESSAGES = 100_000
-
-PIPELINE = """
-name: rabbit-kill
-settings:
-  parallelism: 2
-  batch_size: 5000
-  checkpoint: {{interval: 1s, path: state.db}}
-input:
-  type: rabbitmq
-  connection: {{host: 127.0.0.1}}
-  queue: {queue}
-  batching: {{period: 0.2s}}
-  {stop}
-output:
-  type: postgresql
-  connection: {{host: 127.0.0.1, database: test, user: postgres}}
-  write: {{table: {schema}.target, mode: upsert, conflict_key: [id]}}
-"""
 
 
 async def _amqp(work):  # type: ignore[no-untyped-def]
@@ -69,8 +55,7 @@ def setup() -> Iterator[tuple[str, str]]:
     async def drop(channel):  # type: ignore[no-untyped-def]
         await channel.queue_delete(queue)
 
-    with pg_schema("rkill") as schema:
-        pg(f'CREATE TABLE "{schema}".target (id bigint PRIMARY KEY, name text, amount float8)')
+    with target_schema("rkill") as schema:
         asyncio.run(_amqp(fill))
         deadline = time.monotonic() + 60
         while ready(queue) < MESSAGES:  # published without confirms: wait until all are queued
@@ -86,14 +71,16 @@ def test_kill_9_then_rerun_delivers_every_message_exactly_once_in_the_target(
     setup: tuple[str, str], tmp_path: Path
 ) -> None:
     schema, queue = setup
-    pipeline = tmp_path / "pipeline.yaml"
-    pipeline.write_text(PIPELINE.format(schema=schema, queue=queue, stop=""))
-    before = kill_midway(pipeline, cwd=tmp_path, schema=schema, at=MESSAGES // 4, total=MESSAGES)
-
-    drain = tmp_path / "drain.yaml"
-    drain.write_text(PIPELINE.format(schema=schema, queue=queue, stop="stop: {idle: 2s}"))
-    summary = rerun(drain, cwd=tmp_path)
-    assert target_ids(schema) == (MESSAGES, MESSAGES, 0, MESSAGES - 1)
+    source = {
+        "type": "rabbitmq",
+        "connection": {"host": "127.0.0.1"},
+        "queue": queue,
+        "batching": {"period": "0.2s"},
+    }
+    before, summary = kill_then_drain(
+        tmp_path, "rabbit-kill", source, schema=schema, total=MESSAGES, at=MESSAGES // 4, idle="2s"
+    )
+    assert_each_id_once(schema, MESSAGES)
     assert ready(queue) == 0
     # Written before the kill but not yet acknowledged: delivered again, found by the upsert.
     assert_replays_counted(summary, MESSAGES, before)

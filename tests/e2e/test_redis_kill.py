@@ -13,38 +13,23 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.databases import pg, pg_schema
-from tests.e2e.kill import assert_replays_counted, kill_midway, rerun, target_ids
+from tests.e2e.kill import (
+    assert_each_id_once,
+    assert_replays_counted,
+    kill_then_drain,
+    target_schema,
+)
 
 pytestmark = pytest.mark.e2e
 
 MESSAGES = 100_000
-
-PIPELINE = """
-name: redis-kill
-settings:
-  parallelism: 2
-  batch_size: 5000
-  checkpoint: {{interval: 1s, path: state.db}}
-input:
-  type: redis
-  connection: {{host: 127.0.0.1}}
-  stream: {{keys: ["{key}"], group: loader}}
-  batching: {{period: 0.2s}}
-  {stop}
-output:
-  type: postgresql
-  connection: {{host: 127.0.0.1, database: test, user: postgres}}
-  write: {{table: {schema}.target, mode: upsert, conflict_key: [id]}}
-"""
 
 
 @pytest.fixture
 def setup() -> Iterator[tuple[str, str, redis.Redis]]:
     key = f"fg:xkill:{uuid.uuid4().hex[:10]}"
     client = redis.Redis(host="127.0.0.1", port=6379)
-    with pg_schema("xkill") as schema:
-        pg(f'CREATE TABLE "{schema}".target (id bigint PRIMARY KEY, name text, amount float8)')
+    with target_schema("xkill") as schema:
         try:
             for start in range(0, MESSAGES, 10_000):
                 pipe = client.pipeline(transaction=False)
@@ -63,15 +48,27 @@ def test_kill_9_then_rerun_delivers_every_entry_exactly_once_in_the_target(
     setup: tuple[str, str, redis.Redis], tmp_path: Path
 ) -> None:
     schema, key, client = setup
-    pipeline = tmp_path / "pipeline.yaml"
-    pipeline.write_text(PIPELINE.format(schema=schema, key=key, stop=""))
-    before = kill_midway(pipeline, cwd=tmp_path, schema=schema, at=MESSAGES // 4, total=MESSAGES)
-    assert int(client.xpending(key, "loader")["pending"]) > 0  # read, not acknowledged
+    source = {
+        "type": "redis",
+        "connection": {"host": "127.0.0.1"},
+        "stream": {"keys": [key], "group": "loader"},
+        "batching": {"period": "0.2s"},
+    }
 
-    drain = tmp_path / "drain.yaml"
-    drain.write_text(PIPELINE.format(schema=schema, key=key, stop="stop: {idle: 2s}"))
-    summary = rerun(drain, cwd=tmp_path)
-    assert target_ids(schema) == (MESSAGES, MESSAGES, 0, MESSAGES - 1)
+    def read_not_acknowledged(before: int) -> None:
+        assert int(client.xpending(key, "loader")["pending"]) > 0
+
+    before, summary = kill_then_drain(
+        tmp_path,
+        "redis-kill",
+        source,
+        schema=schema,
+        total=MESSAGES,
+        at=MESSAGES // 4,
+        idle="2s",
+        after_kill=read_not_acknowledged,
+    )
+    assert_each_id_once(schema, MESSAGES)
     assert int(client.xpending(key, "loader")["pending"]) == 0  # everything acknowledged
     # Written before the kill but not yet acknowledged: re-read first, found by the upsert.
     assert_replays_counted(summary, MESSAGES, before)
