@@ -119,15 +119,11 @@ class HttpServerInput(StreamInput[HttpServerInputConfig]):
         super().__init__(config, context)
         self._server: RecordServer | None = None
 
-    @property
-    def where(self) -> str:
-        return self.context.component_path or "input"
-
     def _source(self) -> str:
         return f"http_server:{self.config.host}:{self.config.port}{self.config.path}"
 
     async def _consumer(self, split: Split) -> RecordServer:
-        server = RecordServer(self.config, self.where)
+        server = RecordServer(self.config, self._path)
         await server.start()
         self._server = server
         return server
@@ -148,7 +144,7 @@ class HttpServerInput(StreamInput[HttpServerInputConfig]):
         except OSError as exc:
             raise TerminalError(
                 f"Cannot listen on {self.config.host}:{self.config.port} "
-                f"(`{self.where}.host`, `{self.where}.port`): {exc.strerror or exc}."
+                f"(`{self._path}.host`, `{self._path}.port`): {exc.strerror or exc}."
             ) from exc
         server.close()
         await server.wait_closed()
@@ -188,7 +184,7 @@ class RecordServer:
         except OSError as exc:
             raise RetryableError(
                 f"Cannot listen on {self.config.host}:{self.config.port} "
-                f"(`{self.where}.host`, `{self.where}.port`): {exc.strerror or exc}."
+                f"(`{self._path}.host`, `{self._path}.port`): {exc.strerror or exc}."
             ) from exc
         log.info(
             "Listening on http://%s:%d%s", self.config.host, self.config.port, self.config.path

@@ -132,19 +132,18 @@ class MqttInput(StreamInput[MqttInputConfig]):
         return f"mqtt:{','.join(self.config.topics)}"
 
     def _client_id(self, suffix: str) -> str:
-        where = self.context.component_path or "input"
-        return client_id(self.config.connection, self.context.pipeline_name, where, suffix)
+        return client_id(self.config.connection, self.context.pipeline_name, self._path, suffix)
 
     async def _consumer(self, split: Split) -> TopicConsumer:
         index = int(split.params.get("consumer", 0))  # type: ignore[arg-type]
         identifier = self._client_id(f"-{index}" if self._shared() else "")
-        consumer = TopicConsumer(self.config, self.context.component_path or "input", identifier)
+        consumer = TopicConsumer(self.config, self._path, identifier)
         await consumer.connect()
         return consumer
 
     async def check_connection(self) -> None:
         client = make_client(self.config.connection, self._client_id("-check"))
-        await connect(client, self.config.connection, self.context.component_path or "input")
+        await connect(client, self.config.connection, self._path)
         await disconnect(client)
 
 

@@ -142,10 +142,6 @@ class NatsInput(StreamInput[NatsInputConfig]):
         self._stream_name: str | None = None
         self._readers: list[_JetStreamReader] = []
 
-    @property
-    def _path(self) -> str:
-        return self.context.component_path or "input"
-
     def _source(self) -> str:
         config = self.config
         if config.jetstream is not None:

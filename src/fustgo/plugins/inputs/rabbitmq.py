@@ -125,7 +125,7 @@ class RabbitMQInput(StreamInput[RabbitMQInputConfig]):
             log.warning(
                 "`%s.prefetch` (%d) is below the batch size (%d): batches will close by "
                 "`batching.period`, not by count.",
-                self.context.component_path,
+                self._path,
                 self._prefetch,
                 count,
             )
@@ -137,14 +137,12 @@ class RabbitMQInput(StreamInput[RabbitMQInputConfig]):
         return f"rabbitmq:{self.config.queue}"
 
     async def _consumer(self, split: Split) -> QueueConsumer:
-        consumer = QueueConsumer(
-            self.config, self.context.component_path or "input", self._prefetch
-        )
+        consumer = QueueConsumer(self.config, self._path, self._prefetch)
         await consumer.start()
         return consumer
 
     async def check_connection(self) -> None:
-        consumer = QueueConsumer(self.config, self.context.component_path or "input", 1)
+        consumer = QueueConsumer(self.config, self._path, 1)
         try:
             await consumer.connect(check_only=True)
         finally:

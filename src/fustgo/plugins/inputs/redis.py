@@ -146,10 +146,6 @@ class RedisInput(StreamInput[RedisInputConfig]):
         super().__init__(config, context)
         self._client: redis_async.Redis | None = None
 
-    @property
-    def _path(self) -> str:
-        return self.context.component_path or "input"
-
     def _source(self) -> str:
         config = self.config
         if config.stream is not None:

@@ -27,7 +27,6 @@ from fustgo.engine.errors import RetryableError, TerminalError
 from fustgo.engine.retry import retry_async
 from fustgo.engine.settings import RetryPolicy
 from fustgo.engine.types import LogicalType
-from fustgo.plugins.api import PluginContext
 from fustgo.plugins.clients.http import HttpSettings, shown
 from fustgo.plugins.registry import register_input
 from fustgo.plugins.spec import ui
@@ -83,20 +82,16 @@ class WebSocketInput(StreamInput[WebSocketInputConfig]):
         "received_at": LogicalType("timestamp", timezone="UTC"),
     }
 
-    def __init__(self, config: WebSocketInputConfig, context: PluginContext | None = None) -> None:
-        super().__init__(config, context)
-        self._where = self.context.component_path or "input"
-
     def _source(self) -> str:
         return f"websocket:{shown(self.config.url)}"
 
     async def _consumer(self, split: Split) -> FrameReader:
-        reader = FrameReader(self.config, self._where)
+        reader = FrameReader(self.config, self._path)
         await reader.start()
         return reader
 
     async def check_connection(self) -> None:
-        connection = await connect(self.config, self._where)
+        connection = await connect(self.config, self._path)
         await connection.close()
 
 

@@ -146,6 +146,9 @@ class RedisOutput(StreamOutput[RedisOutputConfig]):
                 f"`{self._path}.{self._kind}.key` names fields {missing}, which the records do "
                 f"not have; their fields are: {', '.join(schema.names)}."
             )
+        await self._ping()
+
+    async def _ping(self) -> None:
         try:
             await self._redis().ping()
         except Exception as exc:
@@ -153,9 +156,7 @@ class RedisOutput(StreamOutput[RedisOutputConfig]):
 
     async def check_connection(self) -> None:
         try:
-            await self._redis().ping()
-        except Exception as exc:
-            raise self._error(exc, "connecting") from exc
+            await self._ping()
         finally:
             await self.close()
 

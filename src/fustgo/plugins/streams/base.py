@@ -149,9 +149,14 @@ class StreamInput(Input[ConfigT]):
         unknown = [name for name in self._stream.metadata if name not in self.metadata_fields]
         if unknown:
             raise TerminalError(
-                f"`{self.context.component_path}.metadata` names {unknown}; this input's "
+                f"`{self._path}.metadata` names {unknown}; this input's "
                 f"messages carry: {', '.join(self.metadata_fields)}."
             )
+
+    @property
+    def _path(self) -> str:
+        """Where this input sits in the pipeline, for messages (`input`, `inputs[1]`)."""
+        return self.context.component_path or "input"
 
     @property
     def _stream(self) -> StreamInputConfig:
