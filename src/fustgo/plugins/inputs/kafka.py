@@ -45,7 +45,6 @@ from fustgo.plugins.registry import register_input
 from fustgo.plugins.spec import ui
 from fustgo.plugins.streams.base import Message, StreamInput, StreamInputConfig
 
-WHERE = "input.connection"
 SLICE = 0.1
 """Longest single blocking call into librdkafka (seconds)."""
 _MANAGED = ("enable.auto.commit", "enable.auto.offset.store", "group.id", "auto.offset.reset")
@@ -156,7 +155,7 @@ class KafkaInput(StreamInput[KafkaInputConfig]):
             check_connection,
             self.config.connection,
             self.config.properties,
-            WHERE,
+            f"{self._path}.connection",
             self.context.logger,
         )
         missing = [t for t in self.config.topics if not t.startswith("^") and t not in topics]
@@ -187,6 +186,7 @@ class GroupMember:
         self.owner = owner
         self.config = owner.config
         self.index = index
+        self.where = f"{owner._path}.connection"
         self.errors = BrokerErrors(owner.context.logger)
         self._thread = ThreadPoolExecutor(1, thread_name_prefix=f"kafka-{index}")
         self._consumer: Any = None
@@ -228,7 +228,7 @@ class GroupMember:
             )
         except KafkaException as exc:
             raise translate(
-                exc, "Creating the Kafka consumer", self.config.connection, WHERE
+                exc, "Creating the Kafka consumer", self.config.connection, self.where
             ) from exc
         # Wait for the first assignment, so `stop.idle` does not count the group join.
         deadline = time.monotonic() + self.config.connection.timeout
@@ -331,7 +331,7 @@ class GroupMember:
     def _consume_error(self, error: Any) -> None:
         if error.name() == "_PARTITION_EOF":
             return
-        failure = translate(error, "Consuming from Kafka", self.config.connection, WHERE)
+        failure = translate(error, "Consuming from Kafka", self.config.connection, self.where)
         if isinstance(failure, RetryableError):  # librdkafka reconnects by itself
             self.owner.context.logger.warning("%s", failure)
             return
@@ -364,7 +364,9 @@ class GroupMember:
                     "messages are read again by their partitions' owners.", self.index, error.str()
                 )  # fmt: skip
                 return
-            raise translate(exc, "Committing Kafka offsets", self.config.connection, WHERE) from exc
+            raise translate(
+                exc, "Committing Kafka offsets", self.config.connection, self.where
+            ) from exc
 
     async def close(self) -> None:
         try:

@@ -39,7 +39,6 @@ from fustgo.plugins.registry import register_output
 from fustgo.plugins.spec import ui
 from fustgo.plugins.streams.base import OutgoingMessage, StreamOutput, StreamOutputConfig
 
-WHERE = "output.connection"
 _RESEND = {
     "_MSG_TIMED_OUT", "_TRANSPORT", "_ALL_BROKERS_DOWN", "_TIMED_OUT", "REQUEST_TIMED_OUT",
     "NOT_ENOUGH_REPLICAS", "NOT_ENOUGH_REPLICAS_AFTER_APPEND", "NOT_LEADER_FOR_PARTITION",
@@ -112,6 +111,7 @@ class KafkaOutput(StreamOutput[KafkaOutputConfig]):
         self.errors = BrokerErrors(self.context.logger)
         self._producer: Any = None
         self._failed: list[tuple[Any, Any]] = []
+        self._where = f"{self.context.component_path or 'output'}.connection"
 
     def _settings(self) -> dict[str, Any]:
         config = self.config
@@ -131,7 +131,7 @@ class KafkaOutput(StreamOutput[KafkaOutputConfig]):
             check_connection,
             self.config.connection,
             self.config.properties,
-            WHERE,
+            self._where,
             self.context.logger,
         )
 
@@ -146,7 +146,7 @@ class KafkaOutput(StreamOutput[KafkaOutputConfig]):
             self._producer = Producer(self._settings())
         except KafkaException as exc:
             raise translate(
-                exc, "Creating the Kafka producer", self.config.connection, WHERE
+                exc, "Creating the Kafka producer", self.config.connection, self._where
             ) from exc
 
     async def _publish(self, messages: list[OutgoingMessage]) -> None:
@@ -174,7 +174,10 @@ class KafkaOutput(StreamOutput[KafkaOutputConfig]):
                     producer.poll(0.05)
                 except KafkaException as exc:
                     raise translate(
-                        exc, f"Producing to Kafka topic `{topic}`", self.config.connection, WHERE
+                        exc,
+                        f"Producing to Kafka topic `{topic}`",
+                        self.config.connection,
+                        self._where,
                     ) from exc
         producer.poll(0)
 
@@ -198,7 +201,7 @@ class KafkaOutput(StreamOutput[KafkaOutputConfig]):
             while remaining and time.monotonic() < deadline and self.errors.fatal is None:
                 remaining = producer.flush(0.5)
         except KafkaException as exc:
-            raise translate(exc, "Flushing to Kafka", self.config.connection, WHERE) from exc
+            raise translate(exc, "Flushing to Kafka", self.config.connection, self._where) from exc
         if self.errors.fatal is not None:
             raise TerminalError(
                 f"The Kafka producer for topic `{self.config.topic}` cannot go on: "
@@ -212,7 +215,7 @@ class KafkaOutput(StreamOutput[KafkaOutputConfig]):
             other = [(e, m) for e, m in failed if e.name() not in _RESEND]
             if other:
                 error, message = other[0]
-                reason = translate(error, "", self.config.connection, WHERE)
+                reason = translate(error, "", self.config.connection, self._where)
                 hint = (
                     "lower `output.max_message_bytes` to the topic's `max.message.bytes` so "
                     "such records are sent to the dead letter instead"
@@ -229,7 +232,7 @@ class KafkaOutput(StreamOutput[KafkaOutputConfig]):
                 f"{len(resend)} message(s) to topic `{self.config.topic}` were not confirmed "
                 f"by the Kafka brokers {servers} within `output.delivery_timeout` "
                 f"({resend[0][0].str()}){self.errors.reason()}; they are sent again. Check "
-                f"`{WHERE}.brokers` and that the brokers are up."
+                f"`{self._where}.brokers` and that the brokers are up."
             )
         if remaining:
             raise RetryableError(
